@@ -1,0 +1,72 @@
+/*
+ * The query API (JSON over HTTP): event lookup, one event, distinct values, call-rate series,
+ * health and metrics. /api/* requires the bearer token when one is configured.
+ */
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CollectorMetrics } from '../metrics/collector-metrics.js';
+import { bearerTokenMatches } from '../security/bearer-token.js';
+import type { EventStore } from '../store/event-store.js';
+import { ApiError } from './api-error.js';
+import type { PagingTokens } from './paging-token.js';
+import { registerCallStatsRoute } from './routes/call-stats-route.js';
+import { registerEventRoutes } from './routes/events-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerValuesRoute } from './routes/values-route.js';
+
+export interface ApiServerOptions {
+  store: EventStore;
+  tokens: PagingTokens;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  apiToken: string | undefined;
+  isShuttingDown: () => boolean;
+}
+
+export function buildApiServer(options: ApiServerOptions): FastifyInstance {
+  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger.child({ component: 'query-api' }) as FastifyBaseLogger,
+    // Per-request lines would drown the log; latency and status are in /metrics.
+    disableRequestLogging: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (!bearerTokenMatches(request.headers.authorization, options.apiToken)) {
+      reply.header('www-authenticate', 'Bearer realm="crumbtrail"');
+      await reply.code(401).send({ error: 'Unauthorized', message: 'missing or wrong API token (Authorization: Bearer …)' });
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.apiRequestSeconds.observe(
+      { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      return reply
+        .code(error.statusCode)
+        .send({ error: error.statusCode === 404 ? 'NotFound' : 'BadRequest', message: error.message });
+    }
+    if (error.statusCode !== undefined && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: 'BadRequest', message: error.message });
+    }
+    request.log.error({ err: error }, 'query failed');
+    return reply.code(500).send({ error: 'InternalError', message: 'the query failed; see the collector log' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  registerEventRoutes(app, options.store, options.tokens);
+  registerValuesRoute(app, options.store);
+  registerCallStatsRoute(app, options.store);
+  registerHealthRoutes(app, options.store, options.metrics.registry, options.isShuttingDown);
+  return app;
+}

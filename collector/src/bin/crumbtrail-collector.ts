@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { collectorCommand, configFromCommand } from '../cli/collector-command.js';
+import { startCollector } from '../collector-service.js';
+
+const command = collectorCommand().parse();
+const collector = await startCollector(configFromCommand(command));
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    // Stop accepting, commit what was acknowledged-in-flight, close the store; then exit.
+    collector.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}

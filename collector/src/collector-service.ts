@@ -1,0 +1,109 @@
+/*
+ * Wires the collector together: store → write queue → ingest pipeline → OTLP receiver, the query
+ * API, retention and metrics; and shuts it down in the order that loses nothing (stop accepting,
+ * commit what was accepted, then close the store).
+ */
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { buildApiServer } from './api/api-server.js';
+import { PagingTokens } from './api/paging-token.js';
+import type { CollectorConfig } from './config.js';
+import { IngestPipeline } from './ingest/ingest-pipeline.js';
+import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
+import { RetentionSweeper } from './retention/retention-sweeper.js';
+import type { EventStore } from './store/event-store.js';
+import { SqliteEventStore } from './store/sqlite/sqlite-event-store.js';
+import { WriteQueue } from './store/write-queue.js';
+
+export interface RunningCollector {
+  /** http://host:port of the OTLP receiver and of the query API. */
+  otlpUrl: string;
+  apiUrl: string;
+  store: EventStore;
+  stop(): Promise<void>;
+}
+
+/** Events per store transaction: large enough to amortise index page writes. */
+const MAX_EVENTS_PER_COMMIT = 8192;
+
+function urlOf(address: AddressInfo | string | null): string {
+  if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export async function startCollector(config: CollectorConfig, logger?: Logger): Promise<RunningCollector> {
+  const log = logger ?? pino({ level: config.logLevel });
+  const store = new SqliteEventStore({
+    path: config.dbPath,
+    synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
+  });
+  let queue: WriteQueue | undefined;
+  const metrics = new CollectorMetrics(() => queue?.depth ?? 0);
+  queue = new WriteQueue(store, {
+    maxPendingEvents: config.maxQueueEvents,
+    maxEventsPerCommit: MAX_EVENTS_PER_COMMIT,
+    onCommit: (outcome, _events, seconds) => {
+      metrics.storeCommits.inc();
+      metrics.storeCommitSeconds.observe(seconds);
+      metrics.eventsIngested.inc(outcome.inserted);
+      metrics.eventsDuplicate.inc(outcome.duplicates);
+    },
+  });
+  const pipeline = new IngestPipeline(queue, { deriveFromServerSpans: config.deriveFromHttpSpans }, metrics);
+  let shuttingDown = false;
+
+  const receiver = buildOtlpReceiver({
+    pipeline,
+    metrics,
+    logger: log,
+    maxBodyBytes: config.maxBodyBytes,
+    ingestToken: config.ingestToken,
+    retryAfterSeconds: 1,
+  });
+  const api = buildApiServer({
+    store,
+    tokens: new PagingTokens(await store.secret('paging-token-key')),
+    metrics,
+    logger: log,
+    apiToken: config.apiToken,
+    isShuttingDown: () => shuttingDown,
+  });
+  const retention = new RetentionSweeper(
+    store,
+    {
+      retentionDays: config.retentionDays,
+      intervalMs: 10 * 60 * 1000,
+      chunkSize: 5000,
+      pauseMs: 20,
+      onDeleted: (count) => {
+        metrics.eventsExpired.inc(count);
+      },
+    },
+    log.child({ component: 'retention' }),
+  );
+
+  await receiver.listen({ host: config.host, port: config.otlpPort });
+  await api.listen({ host: config.host, port: config.apiPort });
+  retention.start();
+  const running: RunningCollector = {
+    otlpUrl: urlOf(receiver.server.address()),
+    apiUrl: urlOf(api.server.address()),
+    store,
+    async stop() {
+      shuttingDown = true;
+      await receiver.close();
+      await queue.drain();
+      await retention.stop();
+      await api.close();
+      await store.close();
+    },
+  };
+  log.info(
+    { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: config.dbPath },
+    'crumbtrail collector started',
+  );
+  return running;
+}

@@ -1,0 +1,42 @@
+/*
+ * Collector configuration: every setting has a flag and a CRUMBTRAIL_* environment variable
+ * (flags win), with defaults that run the embedded SQLite store on one machine.
+ */
+export interface CollectorConfig {
+  /** Interface both servers listen on. */
+  host: string;
+  otlpPort: number;
+  apiPort: number;
+  /** SQLite database file. */
+  dbPath: string;
+  retentionDays: number;
+  /** Bearer token required on /api/* when set. */
+  apiToken: string | undefined;
+  /** Bearer token required on /v1/traces when set. */
+  ingestToken: string | undefined;
+  /** Turn plain HTTP/RPC server spans into events too. */
+  deriveFromHttpSpans: boolean;
+  /** Largest OTLP request body, after decompression. */
+  maxBodyBytes: number;
+  /** Events waiting for a commit before exporters are told to back off (429). */
+  maxQueueEvents: number;
+  /** SQLite synchronous mode: normal survives a process crash, full also a power loss. */
+  sqliteSynchronous: 'normal' | 'full';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const DEFAULT_CONFIG: CollectorConfig = {
+  host: '127.0.0.1',
+  otlpPort: 4318,
+  apiPort: 8790,
+  dbPath: './data/crumbtrail.db',
+  retentionDays: 90,
+  apiToken: undefined,
+  ingestToken: undefined,
+  deriveFromHttpSpans: false,
+  // The OTLP specification's recommended limit.
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxQueueEvents: 100_000,
+  sqliteSynchronous: 'normal',
+  logLevel: 'info',
+};

@@ -1,0 +1,52 @@
+/*
+ * CloudTrail's size limits, applied at ingest: short fields are truncated at 1 KB and documents
+ * (requestParameters, responseElements, additionalEventData) are omitted above 100 KB. Every cut is
+ * recorded in the record's crumbtrail.sizeLimits marker, so a reader knows the record is partial.
+ */
+import { AUDIT_LIMITS } from '@crumbtrail/instrumentation/conventions';
+import type { AttributeValue } from '../otlp/decoded-span.js';
+import type { JsonValue, SizeLimitMarkers } from './cloudtrail-record.js';
+
+export class SizeLimiter {
+  readonly markers: SizeLimitMarkers = {};
+
+  /** The value cut to at most 1 KB of UTF-8 (on a character boundary), noting the cut. */
+  truncate(field: string, value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const limit = AUDIT_LIMITS.truncateFieldBytes;
+    // Fast path: a string of ≤ limit/4 UTF-16 units cannot exceed the limit in UTF-8... nor can
+    // any string whose byte length is within the limit.
+    if (value.length * 3 <= limit || Buffer.byteLength(value, 'utf8') <= limit) return value;
+    (this.markers.truncated ??= []).push(field);
+    const cut = Buffer.from(value, 'utf8').subarray(0, limit).toString('utf8');
+    // A multi-byte character split by the cut decodes as U+FFFD: drop it.
+    return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+  }
+
+  /**
+   * A JSON document from an attribute: a JSON string is parsed (a string that is not JSON is kept
+   * as a string), a kvlist is used as is. Documents above 100 KB are omitted (null).
+   */
+  document(field: string, value: AttributeValue | undefined): JsonValue {
+    if (value === undefined) return null;
+    const serialized = typeof value === 'string' ? value : JSON.stringify(value);
+    const bytes = serialized.length * 3 <= AUDIT_LIMITS.omitDocumentBytes ? 0 : Buffer.byteLength(serialized);
+    if (bytes > AUDIT_LIMITS.omitDocumentBytes) {
+      (this.markers.omitted ??= []).push({ field, originalBytes: bytes });
+      return null;
+    }
+    if (typeof value !== 'string') return value as JsonValue;
+    try {
+      return JSON.parse(value) as JsonValue;
+    } catch {
+      return value;
+    }
+  }
+
+  /** The markers, or undefined when nothing was cut (so the record stays lean). */
+  result(): SizeLimitMarkers | undefined {
+    return this.markers.truncated === undefined && this.markers.omitted === undefined
+      ? undefined
+      : this.markers;
+  }
+}

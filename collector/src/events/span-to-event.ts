@@ -1,0 +1,242 @@
+/*
+ * Span → CloudTrail record. A span becomes an event when it carries crumbtrail.event.name (set by
+ * @crumbtrail/instrumentation), or, when derivation is enabled, when it is an HTTP/RPC SERVER span
+ * (see derive-from-server-span.ts). Everything else is ignored and counted.
+ */
+import * as A from '@crumbtrail/instrumentation/attributes';
+import { isReadOnlyHttpMethod } from '@crumbtrail/instrumentation/conventions';
+import type { Attributes, DecodedSpan } from '../otlp/decoded-span.js';
+import { StatusCode } from '../otlp/decoded-span.js';
+import {
+  readBoolean,
+  readFirstString,
+  readInteger,
+  readString,
+  readStringArray,
+} from './attribute-readers.js';
+import type { CloudTrailRecord, EventResource, StoredEvent, UserIdentity } from './cloudtrail-record.js';
+import {
+  EVENT_CATEGORY_DATA,
+  EVENT_CATEGORY_MANAGEMENT,
+  EVENT_TYPE_API_CALL,
+  EVENT_VERSION,
+} from './cloudtrail-record.js';
+import type { CallDescription } from './call-description.js';
+import { UNNAMED_FAILURE_CODE, errorCodeForHttpStatus, namedErrorType } from './call-description.js';
+import { deriveServerSpanCall } from './derive-from-server-span.js';
+import { deterministicEventId } from './event-id.js';
+import { SizeLimiter } from './size-limits.js';
+
+export interface MappingOptions {
+  /** Turn plain OpenTelemetry HTTP/RPC SERVER spans (no crumbtrail attributes) into events. */
+  deriveFromServerSpans: boolean;
+}
+
+export type MappingResult =
+  | { outcome: 'event'; event: StoredEvent }
+  | { outcome: 'ignored' }
+  | { outcome: 'rejected'; reason: string };
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ALLOWED_CATEGORIES: ReadonlySet<string> = new Set([
+  EVENT_CATEGORY_MANAGEMENT,
+  EVENT_CATEGORY_DATA,
+  'NetworkActivity',
+]);
+/** More resources than this on one call is a bug in the caller, not an audit need. */
+const MAX_RESOURCES = 100;
+const NANOS_PER_MILLI = 1_000_000n;
+
+function describeAuditSpan(span: DecodedSpan, eventName: string): CallDescription {
+  const attributes = span.attributes;
+  const method = readFirstString(attributes, [A.ATTR_HTTP_REQUEST_METHOD, A.ATTR_HTTP_METHOD_OLD]);
+  const status = readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
+    readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
+  const readOnly = readBoolean(attributes, A.ATTR_CRUMBTRAIL_READ_ONLY) ??
+    (method === undefined ? false : isReadOnlyHttpMethod(method));
+  const errorCode =
+    readString(attributes, A.ATTR_CRUMBTRAIL_ERROR_CODE) ??
+    namedErrorType(attributes) ??
+    errorCodeForHttpStatus(status) ??
+    (span.statusCode === StatusCode.ERROR ? UNNAMED_FAILURE_CODE : undefined);
+  return {
+    eventName,
+    eventSource: readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_SOURCE),
+    readOnly,
+    errorCode,
+    origin: 'instrumentation',
+  };
+}
+
+function parseResources(attributes: Attributes, limiter: SizeLimiter): EventResource[] | undefined {
+  const types = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_TYPES);
+  const names = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_NAMES);
+  const arns = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ARNS);
+  const accountIds = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ACCOUNT_IDS);
+  const count = Math.min(MAX_RESOURCES, Math.max(types.length, names.length, arns.length));
+  if (count === 0) return undefined;
+  const resources: EventResource[] = [];
+  for (let i = 0; i < count; i++) {
+    const resource: EventResource = {};
+    const arn = limiter.truncate(`resources[${i}].ARN`, arns[i] || undefined);
+    const accountId = accountIds[i] || undefined;
+    const type = limiter.truncate(`resources[${i}].type`, types[i] || undefined);
+    const name = limiter.truncate(`resources[${i}].name`, names[i] || undefined);
+    if (arn !== undefined) resource.ARN = arn;
+    if (accountId !== undefined) resource.accountId = accountId;
+    if (type !== undefined) resource.type = type;
+    if (name !== undefined) resource.name = name;
+    resources.push(resource);
+  }
+  return resources;
+}
+
+function parseUserIdentity(attributes: Attributes, limiter: SizeLimiter): UserIdentity {
+  const identity: UserIdentity = {};
+  const principalId = readFirstString(attributes, [A.ATTR_USER_ID, A.ATTR_ENDUSER_ID]);
+  const userName = readString(attributes, A.ATTR_USER_NAME);
+  const arn = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ARN);
+  const accountId = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ACCOUNT_ID);
+  const accessKeyId = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ACCESS_KEY_ID);
+  const invokedBy = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_INVOKED_BY);
+  const known = [principalId, userName, arn, accountId, accessKeyId, invokedBy].some((v) => v !== undefined);
+  identity.type = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE) ?? (known ? 'Unknown' : 'Anonymous');
+  if (principalId !== undefined) identity.principalId = limiter.truncate('userIdentity.principalId', principalId);
+  if (arn !== undefined) identity.arn = limiter.truncate('userIdentity.arn', arn);
+  if (accountId !== undefined) identity.accountId = limiter.truncate('userIdentity.accountId', accountId);
+  if (accessKeyId !== undefined) identity.accessKeyId = limiter.truncate('userIdentity.accessKeyId', accessKeyId);
+  if (userName !== undefined) identity.userName = limiter.truncate('userIdentity.userName', userName);
+  const sessionContext = limiter.document(
+    'userIdentity.sessionContext',
+    attributes.get(A.ATTR_CRUMBTRAIL_IDENTITY_SESSION_CONTEXT),
+  );
+  if (sessionContext !== null && typeof sessionContext === 'object' && !Array.isArray(sessionContext)) {
+    identity.sessionContext = sessionContext;
+  }
+  if (invokedBy !== undefined) identity.invokedBy = limiter.truncate('userIdentity.invokedBy', invokedBy);
+  return identity;
+}
+
+function parseTlsDetails(attributes: Attributes): CloudTrailRecord['tlsDetails'] {
+  const tlsVersion = readString(attributes, A.ATTR_TLS_PROTOCOL_VERSION);
+  const cipherSuite = readString(attributes, A.ATTR_TLS_CIPHER);
+  if (tlsVersion === undefined && cipherSuite === undefined) return undefined;
+  const details: NonNullable<CloudTrailRecord['tlsDetails']> = {};
+  if (tlsVersion !== undefined) details.tlsVersion = `TLSv${tlsVersion}`;
+  if (cipherSuite !== undefined) details.cipherSuite = cipherSuite;
+  const host = readString(attributes, A.ATTR_SERVER_ADDRESS);
+  if (host !== undefined) details.clientProvidedHostHeader = host;
+  return details;
+}
+
+/** Attributes that may sit on the span or, for a whole service, on its resource. */
+function spanOrResource(span: DecodedSpan, key: string): string | undefined {
+  return readString(span.attributes, key) ?? readString(span.resource, key);
+}
+
+function setIfDefined<K extends keyof CloudTrailRecord>(
+  record: CloudTrailRecord,
+  key: K,
+  value: CloudTrailRecord[K] | undefined,
+): void {
+  if (value !== undefined) record[key] = value;
+}
+
+function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: number): StoredEvent {
+  const attributes = span.attributes;
+  const limiter = new SizeLimiter();
+  const category = readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY) ?? EVENT_CATEGORY_MANAGEMENT;
+  const serviceName = readString(span.resource, A.ATTR_SERVICE_NAME);
+  const errorCode = limiter.truncate('errorCode', call.errorCode);
+  const errorMessage =
+    readString(attributes, A.ATTR_CRUMBTRAIL_ERROR_MESSAGE) ??
+    (errorCode !== undefined && span.statusMessage.length > 0 ? span.statusMessage : undefined);
+  const peerAddress = readFirstString(attributes, [A.ATTR_NETWORK_PEER_ADDRESS, A.ATTR_NET_PEER_IP_OLD]);
+  const userIdentity = parseUserIdentity(attributes, limiter);
+  const record: CloudTrailRecord = {
+    eventVersion: EVENT_VERSION,
+    userIdentity,
+    eventTime: new Date(eventTimeMs).toISOString(),
+    eventSource: limiter.truncate('eventSource', call.eventSource ?? serviceName ?? 'unknown_service') ?? '',
+    eventName: limiter.truncate('eventName', call.eventName) ?? '',
+    requestParameters: limiter.document('requestParameters', attributes.get(A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS)),
+    responseElements: limiter.document('responseElements', attributes.get(A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS)),
+    eventID: deterministicEventId(eventTimeMs, span.traceId + span.spanId),
+    readOnly: call.readOnly,
+    eventType: readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_TYPE) ?? EVENT_TYPE_API_CALL,
+    managementEvent: category === EVENT_CATEGORY_MANAGEMENT,
+    eventCategory: category,
+    crumbtrail: { traceId: span.traceId, spanId: span.spanId, origin: call.origin },
+  };
+  setIfDefined(record, 'awsRegion', spanOrResource(span, A.ATTR_CLOUD_REGION));
+  setIfDefined(
+    record,
+    'sourceIPAddress',
+    readFirstString(attributes, [A.ATTR_CLIENT_ADDRESS, A.ATTR_HTTP_CLIENT_IP_OLD]) ?? peerAddress,
+  );
+  setIfDefined(
+    record,
+    'userAgent',
+    limiter.truncate('userAgent', readFirstString(attributes, [A.ATTR_USER_AGENT_ORIGINAL, A.ATTR_HTTP_USER_AGENT_OLD])),
+  );
+  setIfDefined(record, 'errorCode', errorCode);
+  setIfDefined(record, 'errorMessage', limiter.truncate('errorMessage', errorMessage));
+  const additional = limiter.document('additionalEventData', attributes.get(A.ATTR_CRUMBTRAIL_ADDITIONAL_EVENT_DATA));
+  if (additional !== null) record.additionalEventData = additional;
+  setIfDefined(record, 'requestID', limiter.truncate('requestID', readString(attributes, A.ATTR_CRUMBTRAIL_REQUEST_ID)));
+  setIfDefined(record, 'resources', parseResources(attributes, limiter));
+  setIfDefined(record, 'recipientAccountId', spanOrResource(span, A.ATTR_CLOUD_ACCOUNT_ID));
+  if (readBoolean(attributes, A.ATTR_CRUMBTRAIL_CONSOLE_SESSION) === true) {
+    record.sessionCredentialFromConsole = 'true';
+  }
+  setIfDefined(record, 'tlsDetails', parseTlsDetails(attributes));
+
+  const extension = record.crumbtrail;
+  if (span.parentSpanId.length > 0) extension.parentSpanId = span.parentSpanId;
+  if (serviceName !== undefined) extension.serviceName = serviceName;
+  const serviceVersion = readString(span.resource, A.ATTR_SERVICE_VERSION);
+  if (serviceVersion !== undefined) extension.serviceVersion = serviceVersion;
+  if (peerAddress !== undefined) extension.peerAddress = peerAddress;
+  const status =
+    readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ?? readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
+  if (status !== undefined) extension.httpStatusCode = status;
+  const sizeLimits = limiter.result();
+  if (sizeLimits !== undefined) extension.sizeLimits = sizeLimits;
+
+  return { record, eventTimeMs, username: userIdentity.userName ?? userIdentity.principalId };
+}
+
+/** Maps one decoded span; never throws for bad span content (that is a rejection). */
+export function spanToEvent(span: DecodedSpan, options: MappingOptions): MappingResult {
+  const explicitName = readString(span.attributes, A.ATTR_CRUMBTRAIL_EVENT_NAME);
+  let call: CallDescription | undefined;
+  if (explicitName !== undefined) {
+    call = describeAuditSpan(span, explicitName);
+  } else if (options.deriveFromServerSpans) {
+    call = deriveServerSpanCall(span);
+  }
+  if (call === undefined) return { outcome: 'ignored' };
+
+  if (!TRACE_ID.test(span.traceId) || /^0+$/.test(span.traceId)) {
+    return { outcome: 'rejected', reason: `span "${span.name}": traceId must be 32 hex digits, not all zero` };
+  }
+  if (!SPAN_ID.test(span.spanId) || /^0+$/.test(span.spanId)) {
+    return { outcome: 'rejected', reason: `span "${span.name}": spanId must be 16 hex digits, not all zero` };
+  }
+  // CloudTrail's eventTime is when the request completed: the span's end.
+  const endNanos = span.endTimeUnixNano > 0n ? span.endTimeUnixNano : span.startTimeUnixNano;
+  const eventTimeMs = Number(endNanos / NANOS_PER_MILLI);
+  if (endNanos === 0n || !Number.isFinite(eventTimeMs) || eventTimeMs > 253402300799999) {
+    return { outcome: 'rejected', reason: `span "${span.name}": missing or out-of-range end time` };
+  }
+  const category = readString(span.attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY);
+  if (category !== undefined && !ALLOWED_CATEGORIES.has(category)) {
+    return {
+      outcome: 'rejected',
+      reason: `span "${span.name}": ${A.ATTR_CRUMBTRAIL_EVENT_CATEGORY} must be Management, Data or NetworkActivity`,
+    };
+  }
+  return { outcome: 'event', event: buildRecord(span, call, eventTimeMs) };
+}
+

@@ -1,0 +1,138 @@
+/*
+ * OTLP/HTTP trace receiver: POST /v1/traces, protobuf or JSON, optionally gzip-compressed,
+ * answered in the request's own encoding as the OTLP specification says:
+ *   200 ExportTraceServiceResponse (partialSuccess when some spans were rejected)
+ *   400 undecodable body · 401 bad ingest token · 413 body too large (after decompression)
+ *   415 other content types/encodings · 429 queue full / 503 store failing, both with Retry-After
+ * Never 500 for overload: OTLP exporters drop data on 500 but retry 429/503.
+ */
+import type { IncomingMessage } from 'node:http';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
+import type { CollectorMetrics } from '../metrics/collector-metrics.js';
+import { OtlpDecodeError } from '../otlp/decoded-span.js';
+import type { DecodedSpan } from '../otlp/decoded-span.js';
+import { decodeJsonExportRequest } from '../otlp/json-decoder.js';
+import { decodeProtobufExportRequest } from '../otlp/protobuf-decoder.js';
+import { encodeExportTraceServiceResponse, encodeRpcStatus } from '../otlp/protobuf-response.js';
+import { StoreOverloadedError, StoreUnavailableError } from '../store/write-queue.js';
+import { bearerTokenMatches } from '../security/bearer-token.js';
+import { BodyError, readBody } from './read-body.js';
+
+export interface ReceiverOptions {
+  pipeline: IngestPipeline;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  /** Largest accepted body after decompression. */
+  maxBodyBytes: number;
+  /** When set, exports must send `Authorization: Bearer <token>`. */
+  ingestToken: string | undefined;
+  /** Seconds a client is told to wait when the queue is full. */
+  retryAfterSeconds: number;
+}
+
+type Encoding = 'json' | 'protobuf';
+
+const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
+  json: 'application/json',
+  protobuf: 'application/x-protobuf',
+};
+
+/** google.rpc.Code values used in error bodies. */
+const RPC_CODE_BY_STATUS: Readonly<Record<number, number>> = {
+  400: 3, // INVALID_ARGUMENT
+  401: 16, // UNAUTHENTICATED
+  413: 8, // RESOURCE_EXHAUSTED
+  415: 3,
+  429: 8,
+  503: 14, // UNAVAILABLE
+};
+
+function encodingOf(request: FastifyRequest): Encoding {
+  return (request.headers['content-type'] ?? '').toLowerCase().startsWith(CONTENT_TYPES.protobuf)
+    ? 'protobuf'
+    : 'json';
+}
+
+export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
+  const { metrics } = options;
+  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger.child({ component: 'otlp-receiver' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
+
+  // The body is read by the handler itself (decompression and limits), so the parsers only pass
+  // the raw stream on. Any other content type gets fastify's 415.
+  app.removeAllContentTypeParsers();
+  for (const type of Object.values(CONTENT_TYPES)) {
+    app.addContentTypeParser(type, (_request, payload, done) => {
+      done(null, payload);
+    });
+  }
+
+  function sendError(reply: FastifyReply, encoding: Encoding, status: number, message: string): FastifyReply {
+    metrics.exportRequests.inc({ encoding, status: String(status) });
+    const code = RPC_CODE_BY_STATUS[status] ?? 2;
+    reply.code(status).type(CONTENT_TYPES[encoding]);
+    if (status === 413) reply.header('connection', 'close');
+    return encoding === 'protobuf'
+      ? reply.send(Buffer.from(encodeRpcStatus(code, message)))
+      : reply.send(JSON.stringify({ code, message }));
+  }
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.statusCode === 415) {
+      return sendError(reply, 'json', 415, 'unsupported Content-Type: send application/x-protobuf or application/json');
+    }
+    request.log.error({ err: error }, 'unexpected receiver error');
+    // A 503 makes the exporter retry rather than drop the batch.
+    return sendError(reply, encodingOf(request), 503, 'internal error, retry later');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, encodingOf(request), 404, `no route ${request.method} ${request.url}: export to POST /v1/traces`),
+  );
+
+  app.post('/v1/traces', async (request, reply) => {
+    const encoding = encodingOf(request);
+    if (!bearerTokenMatches(request.headers.authorization, options.ingestToken)) {
+      return sendError(reply, encoding, 401, 'missing or wrong ingest token (Authorization: Bearer …)');
+    }
+    let spans: DecodedSpan[];
+    try {
+      const body = await readBody(request.body as IncomingMessage, options.maxBodyBytes);
+      spans = encoding === 'protobuf' ? decodeProtobufExportRequest(body) : decodeJsonExportRequest(body);
+    } catch (error) {
+      if (error instanceof BodyError) return sendError(reply, encoding, error.statusCode, error.message);
+      if (error instanceof OtlpDecodeError) return sendError(reply, encoding, 400, error.message);
+      throw error;
+    }
+    metrics.spansReceived.inc({ encoding }, spans.length);
+
+    try {
+      const result = await options.pipeline.ingest(spans);
+      metrics.exportRequests.inc({ encoding, status: '200' });
+      const partialSuccess =
+        result.rejected > 0 ? { rejectedSpans: result.rejected, errorMessage: result.rejectionMessage } : undefined;
+      reply.code(200).type(CONTENT_TYPES[encoding]);
+      if (encoding === 'protobuf') return reply.send(Buffer.from(encodeExportTraceServiceResponse(partialSuccess)));
+      return reply.send(JSON.stringify(partialSuccess === undefined ? {} : { partialSuccess }));
+    } catch (error) {
+      if (error instanceof StoreOverloadedError) {
+        reply.header('retry-after', String(options.retryAfterSeconds));
+        return sendError(reply, encoding, 429, error.message);
+      }
+      if (error instanceof StoreUnavailableError) {
+        request.log.error({ err: error }, 'store commit failed');
+        reply.header('retry-after', String(options.retryAfterSeconds * 5));
+        return sendError(reply, encoding, 503, error.message);
+      }
+      throw error;
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,92 @@
+/*
+ * The one interface every storage engine implements (SQLite now, ClickHouse for scale-out). The
+ * receiver, the query API and retention only talk to this, never to an engine directly.
+ */
+import type { StoredEvent } from '../events/cloudtrail-record.js';
+
+/** The attributes a lookup can filter, group or list values by (CloudTrail's, plus a few). */
+export const LOOKUP_FIELDS = [
+  'eventId',
+  'eventName',
+  'eventSource',
+  'username',
+  'resourceType',
+  'resourceName',
+  'readOnly',
+  'accessKeyId',
+  'errorCode',
+  'sourceIPAddress',
+  'eventCategory',
+] as const;
+export type LookupField = (typeof LOOKUP_FIELDS)[number];
+
+export function isLookupField(name: string): name is LookupField {
+  return (LOOKUP_FIELDS as readonly string[]).includes(name);
+}
+
+/**
+ * A lookup: fields are ANDed, the values of one field ORed. Without an eventCategory filter,
+ * insight events are left out, as CloudTrail's LookupEvents does.
+ */
+export interface EventFilter {
+  /** Inclusive bounds, epoch milliseconds. */
+  startTimeMs?: number;
+  endTimeMs?: number;
+  fields: Partial<Record<LookupField, readonly string[]>>;
+  /** Case-insensitive substring over the whole record. */
+  text?: string;
+}
+
+export interface LookupRequest {
+  filter: EventFilter;
+  limit: number;
+  /** An engine cursor from a previous page (opaque outside the engine). */
+  cursor?: string;
+}
+
+export interface LookupPage {
+  /** Records as stored JSON text, newest first (serving them needs no re-serialisation). */
+  records: string[];
+  /** Present when more records match. */
+  cursor?: string;
+}
+
+export interface ValueCount {
+  value: string;
+  count: number;
+}
+
+export interface CallCount {
+  /** Start of the bucket, epoch milliseconds, a multiple of the step. */
+  bucketMs: number;
+  /** The group's value when grouped ('' when the event has none). */
+  group?: string;
+  count: number;
+}
+
+export interface InsertOutcome {
+  inserted: number;
+  /** Events already stored (a retried export): not stored twice. */
+  duplicates: number;
+}
+
+/** Thrown by an engine for a cursor it did not produce (→ 400). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+export interface EventStore {
+  /** Stores events durably: when the promise resolves, a crash of the process loses none of them. */
+  insert(events: readonly StoredEvent[]): Promise<InsertOutcome>;
+  lookup(request: LookupRequest): Promise<LookupPage>;
+  getEvent(eventId: string): Promise<string | undefined>;
+  distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]>;
+  callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]>;
+  /** Deletes up to maxEvents events older than cutoffMs; returns how many went. */
+  deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
+  /** A random secret created once per store and kept with the data (e.g. to sign paging tokens). */
+  secret(name: string): Promise<Buffer>;
+  /** Resolves when the engine can serve reads and writes. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

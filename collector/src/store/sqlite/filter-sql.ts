@@ -1,0 +1,96 @@
+/*
+ * EventFilter → SQL. Column names come from a fixed table below and every value is a bound
+ * parameter: no text from a request ever becomes SQL.
+ */
+import { EVENT_CATEGORY_INSIGHT } from '../../events/cloudtrail-record.js';
+import type { EventFilter, LookupField } from '../event-store.js';
+
+/** Columns of `events e` for the fields stored on the event row. */
+const EVENT_COLUMNS: Readonly<Record<Exclude<LookupField, 'resourceType' | 'resourceName'>, string>> = {
+  eventId: 'e.event_id',
+  eventName: 'e.event_name',
+  eventSource: 'e.event_source',
+  username: 'e.username',
+  readOnly: 'e.read_only',
+  accessKeyId: 'e.access_key_id',
+  errorCode: 'e.error_code',
+  sourceIPAddress: 'e.source_ip',
+  eventCategory: 'e.event_category',
+};
+
+/** Columns of `event_resources r` for the resource fields. */
+const RESOURCE_COLUMNS: Readonly<Record<'resourceType' | 'resourceName', string>> = {
+  resourceType: 'r.resource_type',
+  resourceName: 'r.resource_name',
+};
+
+export function isResourceField(field: LookupField): field is 'resourceType' | 'resourceName' {
+  return field === 'resourceType' || field === 'resourceName';
+}
+
+/** The SQL column expression of a field (resource fields need `event_resources r` joined). */
+export function columnOf(field: LookupField): string {
+  return isResourceField(field) ? RESOURCE_COLUMNS[field] : EVENT_COLUMNS[field];
+}
+
+export type SqlValue = string | number;
+
+export interface SqlCondition {
+  /** Conditions ANDed, over `events e`; '1' when there are none. */
+  where: string;
+  params: SqlValue[];
+}
+
+/** Stored value of a field: readOnly is kept as 0/1. */
+function storedValue(field: LookupField, value: string): SqlValue {
+  return field === 'readOnly' ? (value === 'true' ? 1 : 0) : value;
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/** Escapes LIKE wildcards so free text matches literally. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+export function filterToSql(filter: EventFilter): SqlCondition {
+  const conditions: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.startTimeMs !== undefined) {
+    conditions.push('e.event_time >= ?');
+    params.push(filter.startTimeMs);
+  }
+  if (filter.endTimeMs !== undefined) {
+    conditions.push('e.event_time <= ?');
+    params.push(filter.endTimeMs);
+  }
+  for (const [name, values] of Object.entries(filter.fields) as [LookupField, readonly string[]][]) {
+    if (values.length === 0) continue;
+    const list = placeholders(values.length);
+    if (isResourceField(name)) {
+      // Drive from the resource index; the time bounds keep the sub-select to the range.
+      const timeBounds = [
+        filter.startTimeMs === undefined ? '' : ' AND r.event_time >= ?',
+        filter.endTimeMs === undefined ? '' : ' AND r.event_time <= ?',
+      ].join('');
+      conditions.push(`e.seq IN (SELECT r.seq FROM event_resources r WHERE ${columnOf(name)} IN (${list})${timeBounds})`);
+      params.push(...values);
+      if (filter.startTimeMs !== undefined) params.push(filter.startTimeMs);
+      if (filter.endTimeMs !== undefined) params.push(filter.endTimeMs);
+    } else {
+      conditions.push(`${columnOf(name)} IN (${list})`);
+      params.push(...values.map((value) => storedValue(name, value)));
+    }
+  }
+  if (filter.fields.eventCategory === undefined || filter.fields.eventCategory.length === 0) {
+    conditions.push('e.event_category <> ?');
+    params.push(EVENT_CATEGORY_INSIGHT);
+  }
+  if (filter.text !== undefined && filter.text.length > 0) {
+    conditions.push("e.record LIKE ? ESCAPE '\\'");
+    params.push(likePattern(filter.text));
+  }
+  return { where: conditions.length === 0 ? '1' : conditions.join(' AND '), params };
+}

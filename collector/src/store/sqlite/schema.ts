@@ -1,0 +1,66 @@
+/*
+ * SQLite schema. The record is kept whole as JSON text (served as is); the lookup attributes are
+ * copied into columns, each with an (attribute, event_time) index so that any lookup walks one
+ * index newest-first and stops after a page. Resources live in their own table because one event
+ * can touch several.
+ */
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA_V1 = `
+CREATE TABLE events (
+  seq            INTEGER PRIMARY KEY,
+  event_id       TEXT    NOT NULL UNIQUE,
+  event_time     INTEGER NOT NULL,
+  event_name     TEXT    NOT NULL,
+  event_source   TEXT    NOT NULL,
+  username       TEXT,
+  access_key_id  TEXT,
+  read_only      INTEGER NOT NULL,
+  error_code     TEXT,
+  source_ip      TEXT,
+  event_category TEXT    NOT NULL,
+  record         TEXT    NOT NULL
+);
+CREATE INDEX events_by_time         ON events (event_time);
+CREATE INDEX events_by_name         ON events (event_name, event_time);
+CREATE INDEX events_by_source       ON events (event_source, event_time);
+CREATE INDEX events_by_username     ON events (username, event_time);
+CREATE INDEX events_by_access_key   ON events (access_key_id, event_time);
+CREATE INDEX events_by_error_code   ON events (error_code, event_time);
+CREATE INDEX events_by_source_ip    ON events (source_ip, event_time);
+CREATE INDEX events_by_category     ON events (event_category, event_time);
+
+-- Keyed by the event's seq: appends stay at the end of the tree and retention deletes by seq.
+CREATE TABLE event_resources (
+  seq           INTEGER NOT NULL,
+  position      INTEGER NOT NULL,
+  event_time    INTEGER NOT NULL,
+  resource_type TEXT,
+  resource_name TEXT,
+  PRIMARY KEY (seq, position)
+) WITHOUT ROWID;
+CREATE INDEX resources_by_type ON event_resources (resource_type, event_time);
+CREATE INDEX resources_by_name ON event_resources (resource_name, event_time);
+
+CREATE TABLE store_meta (
+  name  TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Creates or upgrades the schema; refuses a file written by a newer crumbtrail. */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `the database was written by a newer crumbtrail (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    db.exec(SCHEMA_V1);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

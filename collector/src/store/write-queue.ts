@@ -1,0 +1,116 @@
+/*
+ * Group commit with backpressure, in front of any EventStore.
+ *
+ * Batches from concurrent exports are committed together in one store transaction (larger
+ * transactions measured ~2× faster in SQLite here); each caller's promise resolves only after the
+ * transaction holding its events committed, so the receiver acknowledges nothing that is not
+ * durable. When more events wait than the queue allows, enqueue refuses at once with
+ * StoreOverloadedError: the receiver answers 429 + Retry-After and the exporter retries later,
+ * instead of the collector buffering without bound or dropping acknowledged data.
+ */
+import type { StoredEvent } from '../events/cloudtrail-record.js';
+import type { EventStore, InsertOutcome } from './event-store.js';
+
+export class StoreOverloadedError extends Error {
+  override readonly name = 'StoreOverloadedError';
+}
+
+/** The store failed to commit (disk full, locked, ClickHouse down): retryable for the client. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+export interface WriteQueueOptions {
+  /** Most events waiting for a commit before new batches are refused. */
+  maxPendingEvents: number;
+  /** Most events in one transaction; the rest wait for the next one. */
+  maxEventsPerCommit: number;
+  /** Called after each commit, for metrics. */
+  onCommit?: (outcome: InsertOutcome, events: number, seconds: number) => void;
+}
+
+interface PendingBatch {
+  events: readonly StoredEvent[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class WriteQueue {
+  private pending: PendingBatch[] = [];
+  private pendingEvents = 0;
+  private flushing = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: WriteQueueOptions,
+  ) {}
+
+  /** Events accepted but not yet committed. */
+  get depth(): number {
+    return this.pendingEvents;
+  }
+
+  /** Resolves once the events are committed; rejects with StoreOverloadedError when full. */
+  enqueue(events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    if (this.pendingEvents > 0 && this.pendingEvents + events.length > this.options.maxPendingEvents) {
+      return Promise.reject(
+        new StoreOverloadedError(`${this.pendingEvents} events are waiting to be stored; retry later`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ events, resolve, reject });
+      this.pendingEvents += events.length;
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let the other requests already read in this turn of the event loop join the commit.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private takeCommitGroup(): PendingBatch[] {
+    const group: PendingBatch[] = [];
+    let size = 0;
+    while (this.pending.length > 0) {
+      const next = this.pending[0];
+      if (next === undefined) break;
+      if (group.length > 0 && size + next.events.length > this.options.maxEventsPerCommit) break;
+      group.push(next);
+      size += next.events.length;
+      this.pending.shift();
+    }
+    return group;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const group = this.takeCommitGroup();
+        const events = group.flatMap((batch) => batch.events);
+        const started = process.hrtime.bigint();
+        try {
+          const outcome = await this.store.insert(events);
+          this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
+          for (const batch of group) batch.resolve();
+        } catch (error) {
+          const failure = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+          for (const batch of group) batch.reject(failure);
+        } finally {
+          this.pendingEvents -= events.length;
+        }
+        // Give the event loop a turn between commits so requests keep being read and answered.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Resolves when everything enqueued so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.pendingEvents > 0 || this.flushing) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}

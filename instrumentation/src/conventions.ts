@@ -1,0 +1,50 @@
+/*
+ * Rules shared by the instrumentation (when it fills in defaults) and the collector (when it
+ * derives events from plain HTTP/RPC spans), so both produce the same event for the same call.
+ */
+
+/** HTTP methods that do not change state: calls with them are readOnly unless told otherwise. */
+const READ_ONLY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Whether a call with this HTTP method is read-only by default. */
+export function isReadOnlyHttpMethod(method: string): boolean {
+  return READ_ONLY_METHODS.has(method.toUpperCase());
+}
+
+function toPascalCase(word: string): string {
+  return word
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * A stable, CloudTrail-style event name for an HTTP call, from its method and low-cardinality
+ * route template (never the raw path, which would make one name per resource id):
+ *   GET /users                → GetUsers
+ *   POST /users/:id/keys      → PostUsersByIdKeys
+ *   DELETE /users/{userId}    → DeleteUsersByUserId
+ *   GET (no route known)      → Get
+ */
+export function deriveHttpEventName(method: string, route: string | undefined): string {
+  const verb = toPascalCase(method.toLowerCase());
+  if (route === undefined || route.length === 0) return verb;
+  const segments = route
+    .split('/')
+    .filter((segment) => segment.length > 0 && segment !== '*')
+    .map((segment) => {
+      const parameter = /^(?::(.+?)\??|\{(.+?)\})$/.exec(segment);
+      const parameterName = parameter?.[1] ?? parameter?.[2];
+      return parameterName === undefined ? toPascalCase(segment) : `By${toPascalCase(parameterName)}`;
+    });
+  return verb + segments.join('');
+}
+
+/** CloudTrail-style limits, applied by the instrumentation and enforced again by the collector. */
+export const AUDIT_LIMITS = {
+  /** userAgent, errorCode, errorMessage and requestID are truncated at this many bytes. */
+  truncateFieldBytes: 1024,
+  /** requestParameters / responseElements larger than this (serialized) are omitted. */
+  omitDocumentBytes: 100 * 1024,
+} as const;
