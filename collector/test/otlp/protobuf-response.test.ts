@@ -15,8 +15,11 @@ function readFields(bytes: Uint8Array): [field: number, wireType: number, value:
   while (reader.pos < reader.len) {
     const tag = reader.tag();
     const wireType = tag & 7;
-    if (wireType === 0) fields.push([tag >>> 3, wireType, Number(reader.int64().toString())]);
-    else if (wireType === 2) fields.push([tag >>> 3, wireType, reader.bytes()]);
+    if (wireType === 0) {
+      // protobufjs returns int64 as a Long-like {low, high}; exact for the values used here.
+      const { low, high } = reader.int64();
+      fields.push([tag >>> 3, wireType, high * 0x100000000 + (low >>> 0)]);
+    } else if (wireType === 2) fields.push([tag >>> 3, wireType, reader.bytes()]);
     else assert.fail(`unexpected wire type ${wireType}`);
   }
   return fields;
