@@ -40,9 +40,9 @@ export async function startCollector(config: CollectorConfig, logger?: Logger): 
     path: config.dbPath,
     synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
   });
-  let queue: WriteQueue | undefined;
-  const metrics = new CollectorMetrics(() => queue?.depth ?? 0);
-  queue = new WriteQueue(store, {
+  // The queue-depth gauge reads the queue lazily, at scrape time.
+  const metrics = new CollectorMetrics(() => queue.depth);
+  const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,
     maxEventsPerCommit: MAX_EVENTS_PER_COMMIT,
     onCommit: (outcome, _events, seconds) => {

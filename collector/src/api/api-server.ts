@@ -4,7 +4,6 @@
  */
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
 import type { EventStore } from '../store/event-store.js';
@@ -19,15 +18,15 @@ export interface ApiServerOptions {
   store: EventStore;
   tokens: PagingTokens;
   metrics: CollectorMetrics;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   apiToken: string | undefined;
   isShuttingDown: () => boolean;
 }
 
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
-  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
+  // Typed as the default instance so route helpers need not carry pino's logger type.
   const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger.child({ component: 'query-api' }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child({ component: 'query-api' }),
     // Per-request lines would drown the log; latency and status are in /metrics.
     disableRequestLogging: true,
   });

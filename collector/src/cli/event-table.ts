@@ -17,9 +17,12 @@ export function printableCell(text: string): string {
   );
 }
 
-/** Width in code points: close enough for aligned columns without a Unicode width table. */
+const graphemes = new Intl.Segmenter();
+
+/** Width in user-perceived characters: close enough for aligned columns without a width table. */
 function widthOf(text: string): number {
-  return [...text].length;
+  // Plain ASCII, by far the usual case, needs no segmenting.
+  return /^[\x20-\x7e]*$/.test(text) ? text.length : [...graphemes.segment(text)].length;
 }
 
 function padCell(text: string, width: number): string {
@@ -47,7 +50,9 @@ export function usernameOf(record: CloudTrailRecord): string | undefined {
 }
 
 /** What the ResourceName lookup attribute matches: the name, else the ARN (as the store indexes it). */
-export function resourceNameOf(resource: NonNullable<CloudTrailRecord['resources']>[number]): string | undefined {
+export function resourceNameOf(
+  resource: NonNullable<CloudTrailRecord['resources']>[number],
+): string | undefined {
   return resource.name ?? resource.ARN;
 }
 

@@ -67,7 +67,9 @@ function readValue(rest: string): { value: string; rest: string } {
     const end = rest.indexOf(quote, 1);
     if (end < 0) throw new Error(`unterminated ${quote} quote`);
     const after = rest.slice(end + 1);
-    if (after.length > 0 && !after.startsWith(',')) throw new Error(`unexpected "${after}" after the quoted value`);
+    if (after.length > 0 && !after.startsWith(',')) {
+      throw new Error(`unexpected "${after}" after the quoted value`);
+    }
     return { value: rest.slice(1, end), rest: after.replace(/^,\s*/, '') };
   }
   const next = NEXT_MEMBER.exec(rest);
@@ -82,7 +84,9 @@ function parseShorthand(text: string): LookupAttribute {
     const member = MEMBER.exec(rest);
     const name = member?.[1];
     if (member === null || name === undefined) throw new Error(SYNTAX_HINT);
-    if (name !== 'AttributeKey' && name !== 'AttributeValue') throw new Error(`unknown member "${name}"; ${SYNTAX_HINT}`);
+    if (name !== 'AttributeKey' && name !== 'AttributeValue') {
+      throw new Error(`unknown member "${name}"; ${SYNTAX_HINT}`);
+    }
     if (members.has(name)) throw new Error(`${name} given twice; give one attribute per value`);
     const read = readValue(rest.slice(member[0].length));
     members.set(name, read.value);

@@ -9,8 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
+import type { IngestPipeline, IngestResult } from '../ingest/ingest-pipeline.js';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { OtlpDecodeError } from '../otlp/decoded-span.js';
 import type { DecodedSpan } from '../otlp/decoded-span.js';
@@ -24,7 +23,7 @@ import { BodyError, readBody } from './read-body.js';
 export interface ReceiverOptions {
   pipeline: IngestPipeline;
   metrics: CollectorMetrics;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   /** Largest accepted body after decompression. */
   maxBodyBytes: number;
   /** When set, exports must send `Authorization: Bearer <token>`. */
@@ -58,9 +57,9 @@ function encodingOf(request: FastifyRequest): Encoding {
 
 export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
   const { metrics } = options;
-  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
+  // Typed as the default instance so route helpers need not carry pino's logger type.
   const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger.child({ component: 'otlp-receiver' }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child({ component: 'otlp-receiver' }),
     disableRequestLogging: true,
   });
 
@@ -112,14 +111,9 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     }
     metrics.spansReceived.inc({ encoding }, spans.length);
 
+    let result: IngestResult;
     try {
-      const result = await options.pipeline.ingest(spans);
-      metrics.exportRequests.inc({ encoding, status: '200' });
-      const partialSuccess =
-        result.rejected > 0 ? { rejectedSpans: result.rejected, errorMessage: result.rejectionMessage } : undefined;
-      reply.code(200).type(CONTENT_TYPES[encoding]);
-      if (encoding === 'protobuf') return reply.send(Buffer.from(encodeExportTraceServiceResponse(partialSuccess)));
-      return reply.send(JSON.stringify(partialSuccess === undefined ? {} : { partialSuccess }));
+      result = await options.pipeline.ingest(spans);
     } catch (error) {
       if (error instanceof StoreOverloadedError) {
         reply.header('retry-after', String(options.retryAfterSeconds));
@@ -132,6 +126,12 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
       }
       throw error;
     }
+    metrics.exportRequests.inc({ encoding, status: '200' });
+    const partialSuccess =
+      result.rejected > 0 ? { rejectedSpans: result.rejected, errorMessage: result.rejectionMessage } : undefined;
+    reply.code(200).type(CONTENT_TYPES[encoding]);
+    if (encoding === 'protobuf') return reply.send(Buffer.from(encodeExportTraceServiceResponse(partialSuccess)));
+    return reply.send(JSON.stringify(partialSuccess === undefined ? {} : { partialSuccess }));
   });
 
   return app;
