@@ -2,7 +2,7 @@
  * The query API (JSON over HTTP): event lookup, one event, distinct values, call-rate series,
  * health and metrics. /api/* requires the bearer token when one is configured.
  */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
@@ -28,14 +28,16 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger.child({ component: 'query-api' }),
     // Per-request lines would drown the log; latency and status are in /metrics.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     if (!bearerTokenMatches(request.headers.authorization, options.apiToken)) {
       reply.header('www-authenticate', 'Bearer realm="crumbtrail"');
-      await reply.code(401).send({ error: 'Unauthorized', message: 'missing or wrong API token (Authorization: Bearer …)' });
+      await reply
+        .code(401)
+        .send({ error: 'Unauthorized', message: 'missing or wrong API token (Authorization: Bearer …)' });
     }
   });
 
@@ -56,11 +58,15 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       return reply.code(error.statusCode).send({ error: 'BadRequest', message: error.message });
     }
     request.log.error({ err: error }, 'query failed');
-    return reply.code(500).send({ error: 'InternalError', message: 'the query failed; see the collector log' });
+    return reply
+      .code(500)
+      .send({ error: 'InternalError', message: 'the query failed; see the collector log' });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+    reply
+      .code(404)
+      .send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
   registerEventRoutes(app, options.store, options.tokens);

@@ -20,7 +20,12 @@ export function filterDigest(filter: EventFilter): string {
     .filter(([, values]) => values.length > 0)
     .map(([name, values]) => [name, [...values].sort()] as const)
     .sort(([a], [b]) => a.localeCompare(b));
-  const canonical = JSON.stringify([filter.startTimeMs ?? null, filter.endTimeMs ?? null, filter.text ?? null, fields]);
+  const canonical = JSON.stringify([
+    filter.startTimeMs ?? null,
+    filter.endTimeMs ?? null,
+    filter.text ?? null,
+    fields,
+  ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }
 
@@ -32,7 +37,9 @@ export class PagingTokens {
   }
 
   issue(cursor: string, filter: EventFilter): string {
-    const payload = Buffer.from(JSON.stringify({ c: cursor, f: filterDigest(filter) } satisfies TokenPayload));
+    const payload = Buffer.from(
+      JSON.stringify({ c: cursor, f: filterDigest(filter) } satisfies TokenPayload),
+    );
     const encoded = payload.toString('base64url');
     return `${encoded}.${this.sign(encoded).toString('base64url')}`;
   }
@@ -40,10 +47,17 @@ export class PagingTokens {
   /** The engine cursor inside a token; ApiError(400) when forged, altered or for another query. */
   redeem(token: string, filter: EventFilter): string {
     const [encoded, signature, extra] = token.split('.');
-    const tampered = new ApiError(400, 'invalid parameter "nextToken": the token is malformed or was altered');
-    if (encoded === undefined || signature === undefined || extra !== undefined || token.length > 2048) throw tampered;
+    const tampered = new ApiError(
+      400,
+      'invalid parameter "nextToken": the token is malformed or was altered',
+    );
+    if (encoded === undefined || signature === undefined || extra !== undefined || token.length > 2048)
+      throw tampered;
     const expected = this.sign(encoded);
     const given = Buffer.from(signature, 'base64url');
+    // The base64url decoder ignores the spare bits of the last character and any padding: only the
+    // canonical encoding counts, so that no altered token is accepted.
+    if (given.toString('base64url') !== signature) throw tampered;
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw tampered;
     const payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as TokenPayload;
     if (payload.f !== filterDigest(filter)) {

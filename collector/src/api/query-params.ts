@@ -37,15 +37,26 @@ export function rejectUnknownParameters(query: RawQuery, allowed: readonly strin
     const suggestion = allowed.find((known) => known.toLowerCase() === name.toLowerCase());
     throw badParameter(
       name,
-      suggestion === undefined ? `unknown parameter (known: ${allowed.join(', ')})` : `did you mean "${suggestion}"?`,
+      suggestion === undefined
+        ? `unknown parameter (known: ${allowed.join(', ')})`
+        : `did you mean "${suggestion}"?`,
     );
   }
 }
 
-/** ISO-8601 (with a zone, or UTC assumed) or epoch milliseconds. */
+/**
+ * ISO-8601 (with a zone, or UTC assumed) or epoch milliseconds. A number of 11 digits or fewer is
+ * refused rather than read as milliseconds in 1970: it is almost always epoch seconds or a year.
+ */
 export function parseTime(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (/^\d{1,15}$/.test(value)) return Number(value);
+  if (/^\d{12,15}$/.test(value)) return Number(value);
+  if (/^\d{1,11}$/.test(value)) {
+    throw badParameter(
+      name,
+      'a number must be epoch milliseconds (13 digits today); for seconds append "000"',
+    );
+  }
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value)) {
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(value) && value.length > 10;
     const parsed = Date.parse(hasZone || value.length === 10 ? value : `${value}Z`);
@@ -54,7 +65,12 @@ export function parseTime(name: string, value: string | undefined): number | und
   throw badParameter(name, 'expected an ISO-8601 time (2020-01-01T09:00:00Z) or epoch milliseconds');
 }
 
-export function parseInteger(name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function parseInteger(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,10}$/.test(value)) throw badParameter(name, `expected an integer from ${min} to ${max}`);
   const parsed = Number(value);
@@ -91,7 +107,8 @@ export function parseFilter(query: RawQuery): EventFilter {
   for (const field of LOOKUP_FIELDS) {
     const values = valuesOf(query, field);
     if (values.length === 0) continue;
-    if (values.length > MAX_VALUES_PER_FIELD) throw badParameter(field, `at most ${MAX_VALUES_PER_FIELD} values`);
+    if (values.length > MAX_VALUES_PER_FIELD)
+      throw badParameter(field, `at most ${MAX_VALUES_PER_FIELD} values`);
     filter.fields[field] = [...new Set(values.map((value) => canonicalValue(field, value)))];
   }
   const text = singleValue(query, 'q');

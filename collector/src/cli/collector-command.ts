@@ -32,8 +32,12 @@ interface CollectorFlags {
 export function collectorCommand(): Command {
   const d = DEFAULT_CONFIG;
   return new Command('crumbtrail-collector')
-    .description('Receives OTLP/HTTP spans, stores them as CloudTrail-format audit events and serves lookups.')
-    .addOption(new Option('--host <address>', 'interface to listen on').env('CRUMBTRAIL_HOST').default(d.host))
+    .description(
+      'Receives OTLP/HTTP spans, stores them as CloudTrail-format audit events and serves lookups.',
+    )
+    .addOption(
+      new Option('--host <address>', 'interface to listen on').env('CRUMBTRAIL_HOST').default(d.host),
+    )
     .addOption(
       new Option('--otlp-port <port>', 'OTLP/HTTP receiver port (POST /v1/traces)')
         .env('CRUMBTRAIL_OTLP_PORT')
@@ -53,12 +57,19 @@ export function collectorCommand(): Command {
         .argParser(integer(1, 36500))
         .default(d.retentionDays),
     )
-    .addOption(new Option('--api-token <token>', 'require this bearer token on /api/*').env('CRUMBTRAIL_API_TOKEN'))
     .addOption(
-      new Option('--ingest-token <token>', 'require this bearer token on /v1/traces').env('CRUMBTRAIL_INGEST_TOKEN'),
+      new Option('--api-token <token>', 'require this bearer token on /api/*').env('CRUMBTRAIL_API_TOKEN'),
     )
     .addOption(
-      new Option('--derive-from-http-spans', 'also record plain OpenTelemetry HTTP/RPC server spans as events')
+      new Option('--ingest-token <token>', 'require this bearer token on /v1/traces').env(
+        'CRUMBTRAIL_INGEST_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--derive-from-http-spans',
+        'also record plain OpenTelemetry HTTP/RPC server spans as events',
+      )
         .env('CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS')
         .default(d.deriveFromHttpSpans),
     )

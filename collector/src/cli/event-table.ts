@@ -11,10 +11,10 @@ const COLUMN_GAP = '  ';
  * line-separator characters are shown as \u escapes instead.
  */
 export function printableCell(text: string): string {
-  return text.replace(
-    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
-    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
-  );
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 const graphemes = new Intl.Segmenter();
@@ -32,8 +32,9 @@ function padCell(text: string, width: number): string {
 /** Aligned columns under a header and a dashed rule; trailing blanks trimmed from every line. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const cells = rows.map((row) => headers.map((_, column) => printableCell(row[column] ?? '')));
+  // A reduce, not Math.max(...cells): a spread of many thousand rows overflows the call stack.
   const widths = headers.map((header, column) =>
-    Math.max(widthOf(header), ...cells.map((row) => widthOf(row[column] ?? ''))),
+    cells.reduce((widest, row) => Math.max(widest, widthOf(row[column] ?? '')), widthOf(header)),
   );
   const line = (row: readonly string[]): string =>
     row

@@ -40,7 +40,9 @@ function deriveRpcCall(span: DecodedSpan, rpcMethod: string): CallDescription {
     eventName: method,
     eventSource: service,
     readOnly: READ_ONLY_RPC_METHOD.test(method),
-    errorCode: namedErrorType(span.attributes) ?? (span.statusCode === StatusCode.ERROR ? UNNAMED_FAILURE_CODE : undefined),
+    errorCode:
+      namedErrorType(span.attributes) ??
+      (span.statusCode === StatusCode.ERROR ? UNNAMED_FAILURE_CODE : undefined),
     origin: 'rpc-span',
   };
 }

@@ -33,9 +33,7 @@ export interface MappingOptions {
 }
 
 export type MappingResult =
-  | { outcome: 'event'; event: StoredEvent }
-  | { outcome: 'ignored' }
-  | { outcome: 'rejected'; reason: string };
+  { outcome: 'event'; event: StoredEvent } | { outcome: 'ignored' } | { outcome: 'rejected'; reason: string };
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -51,9 +49,11 @@ const NANOS_PER_MILLI = 1_000_000n;
 function describeAuditSpan(span: DecodedSpan, eventName: string): CallDescription {
   const attributes = span.attributes;
   const method = readFirstString(attributes, [A.ATTR_HTTP_REQUEST_METHOD, A.ATTR_HTTP_METHOD_OLD]);
-  const status = readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
+  const status =
+    readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
     readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
-  const readOnly = readBoolean(attributes, A.ATTR_CRUMBTRAIL_READ_ONLY) ??
+  const readOnly =
+    readBoolean(attributes, A.ATTR_CRUMBTRAIL_READ_ONLY) ??
     (method === undefined ? false : isReadOnlyHttpMethod(method));
   const errorCode =
     readString(attributes, A.ATTR_CRUMBTRAIL_ERROR_CODE) ??
@@ -101,11 +101,14 @@ function parseUserIdentity(attributes: Attributes, limiter: SizeLimiter): UserId
   const accessKeyId = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ACCESS_KEY_ID);
   const invokedBy = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_INVOKED_BY);
   const known = [principalId, userName, arn, accountId, accessKeyId, invokedBy].some((v) => v !== undefined);
-  identity.type = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE) ?? (known ? 'Unknown' : 'Anonymous');
-  if (principalId !== undefined) identity.principalId = limiter.truncate('userIdentity.principalId', principalId);
+  identity.type =
+    readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE) ?? (known ? 'Unknown' : 'Anonymous');
+  if (principalId !== undefined)
+    identity.principalId = limiter.truncate('userIdentity.principalId', principalId);
   if (arn !== undefined) identity.arn = limiter.truncate('userIdentity.arn', arn);
   if (accountId !== undefined) identity.accountId = limiter.truncate('userIdentity.accountId', accountId);
-  if (accessKeyId !== undefined) identity.accessKeyId = limiter.truncate('userIdentity.accessKeyId', accessKeyId);
+  if (accessKeyId !== undefined)
+    identity.accessKeyId = limiter.truncate('userIdentity.accessKeyId', accessKeyId);
   if (userName !== undefined) identity.userName = limiter.truncate('userIdentity.userName', userName);
   const sessionContext = limiter.document(
     'userIdentity.sessionContext',
@@ -160,8 +163,14 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
     eventTime: new Date(eventTimeMs).toISOString(),
     eventSource: limiter.truncate('eventSource', call.eventSource ?? serviceName ?? 'unknown_service') ?? '',
     eventName: limiter.truncate('eventName', call.eventName) ?? '',
-    requestParameters: limiter.document('requestParameters', attributes.get(A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS)),
-    responseElements: limiter.document('responseElements', attributes.get(A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS)),
+    requestParameters: limiter.document(
+      'requestParameters',
+      attributes.get(A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS),
+    ),
+    responseElements: limiter.document(
+      'responseElements',
+      attributes.get(A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS),
+    ),
     eventID: deterministicEventId(eventTimeMs, span.traceId + span.spanId),
     readOnly: call.readOnly,
     eventType: readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_TYPE) ?? EVENT_TYPE_API_CALL,
@@ -178,13 +187,23 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
   setIfDefined(
     record,
     'userAgent',
-    limiter.truncate('userAgent', readFirstString(attributes, [A.ATTR_USER_AGENT_ORIGINAL, A.ATTR_HTTP_USER_AGENT_OLD])),
+    limiter.truncate(
+      'userAgent',
+      readFirstString(attributes, [A.ATTR_USER_AGENT_ORIGINAL, A.ATTR_HTTP_USER_AGENT_OLD]),
+    ),
   );
   setIfDefined(record, 'errorCode', errorCode);
   setIfDefined(record, 'errorMessage', limiter.truncate('errorMessage', errorMessage));
-  const additional = limiter.document('additionalEventData', attributes.get(A.ATTR_CRUMBTRAIL_ADDITIONAL_EVENT_DATA));
+  const additional = limiter.document(
+    'additionalEventData',
+    attributes.get(A.ATTR_CRUMBTRAIL_ADDITIONAL_EVENT_DATA),
+  );
   if (additional !== null) record.additionalEventData = additional;
-  setIfDefined(record, 'requestID', limiter.truncate('requestID', readString(attributes, A.ATTR_CRUMBTRAIL_REQUEST_ID)));
+  setIfDefined(
+    record,
+    'requestID',
+    limiter.truncate('requestID', readString(attributes, A.ATTR_CRUMBTRAIL_REQUEST_ID)),
+  );
   setIfDefined(record, 'resources', parseResources(attributes, limiter));
   setIfDefined(record, 'recipientAccountId', spanOrResource(span, A.ATTR_CLOUD_ACCOUNT_ID));
   if (readBoolean(attributes, A.ATTR_CRUMBTRAIL_CONSOLE_SESSION) === true) {
@@ -199,7 +218,8 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
   if (serviceVersion !== undefined) extension.serviceVersion = serviceVersion;
   if (peerAddress !== undefined) extension.peerAddress = peerAddress;
   const status =
-    readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ?? readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
+    readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
+    readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
   if (status !== undefined) extension.httpStatusCode = status;
   const sizeLimits = limiter.result();
   if (sizeLimits !== undefined) extension.sizeLimits = sizeLimits;
@@ -219,7 +239,10 @@ export function spanToEvent(span: DecodedSpan, options: MappingOptions): Mapping
   if (call === undefined) return { outcome: 'ignored' };
 
   if (!TRACE_ID.test(span.traceId) || /^0+$/.test(span.traceId)) {
-    return { outcome: 'rejected', reason: `span "${span.name}": traceId must be 32 hex digits, not all zero` };
+    return {
+      outcome: 'rejected',
+      reason: `span "${span.name}": traceId must be 32 hex digits, not all zero`,
+    };
   }
   if (!SPAN_ID.test(span.spanId) || /^0+$/.test(span.spanId)) {
     return { outcome: 'rejected', reason: `span "${span.name}": spanId must be 16 hex digits, not all zero` };
@@ -239,4 +262,3 @@ export function spanToEvent(span: DecodedSpan, options: MappingOptions): Mapping
   }
   return { outcome: 'event', event: buildRecord(span, call, eventTimeMs) };
 }
-

@@ -50,7 +50,9 @@ export class IngestPipeline {
     this.metrics.spansRejected.inc(rejected);
     const more = rejected - reasons.length;
     const rejectionMessage =
-      rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+      rejected === 0
+        ? ''
+        : `${rejected} span(s) rejected: ${reasons.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
     return { accepted: events.length, ignored, rejected, rejectionMessage };
   }
 }

@@ -6,11 +6,7 @@
 
 /** An OTLP AnyValue. int64 values become numbers when they fit in 2^53, decimal strings otherwise. */
 export type AttributeValue =
-  | string
-  | number
-  | boolean
-  | readonly AttributeValue[]
-  | { readonly [key: string]: AttributeValue };
+  string | number | boolean | readonly AttributeValue[] | { readonly [key: string]: AttributeValue };
 
 /** Attributes by key; for a repeated key the last value wins, as in the SDKs. */
 export type Attributes = ReadonlyMap<string, AttributeValue>;

@@ -70,16 +70,21 @@ function doubleValue(value: unknown, path: string): number | string {
   throw new OtlpDecodeError(`${path}.doubleValue must be a number`);
 }
 
-/** Decodes an AnyValue; undefined when no known field is set (the attribute is then skipped). */
+/**
+ * Decodes an AnyValue; undefined when no known field is set (the attribute is then skipped).
+ * `depth` counts the array/kvlist values enclosing this one (0 for an attribute's own value).
+ */
 function decodeAnyValue(value: unknown, path: string, depth: number): AttributeValue | undefined {
   if (depth > MAX_VALUE_DEPTH) throw new OtlpDecodeError(`${path} nests deeper than ${MAX_VALUE_DEPTH}`);
   if (!isObject(value)) throw new OtlpDecodeError(`${path} must be an object`);
   if (value.stringValue !== undefined) {
-    if (typeof value.stringValue !== 'string') throw new OtlpDecodeError(`${path}.stringValue must be a string`);
+    if (typeof value.stringValue !== 'string')
+      throw new OtlpDecodeError(`${path}.stringValue must be a string`);
     return value.stringValue;
   }
   if (value.boolValue !== undefined) {
-    if (typeof value.boolValue !== 'boolean') throw new OtlpDecodeError(`${path}.boolValue must be a boolean`);
+    if (typeof value.boolValue !== 'boolean')
+      throw new OtlpDecodeError(`${path}.boolValue must be a boolean`);
     return value.boolValue;
   }
   if (value.intValue !== undefined) return int64Value(value.intValue, path);
@@ -138,7 +143,7 @@ function decodeSpan(span: unknown, path: string, resource: Attributes, scopeName
     kind: integerAt(span, 'kind', path),
     startTimeUnixNano: unixNanoAt(span, 'startTimeUnixNano', path),
     endTimeUnixNano: unixNanoAt(span, 'endTimeUnixNano', path),
-    attributes: decodeKeyValues(span, 'attributes', path, 1),
+    attributes: decodeKeyValues(span, 'attributes', path, 0),
     statusCode: integerAt(status, 'code', `${path}.status`),
     statusMessage: stringAt(status, 'message', `${path}.status`),
     resource,
@@ -154,13 +159,14 @@ export function decodeJsonExportRequest(body: Buffer): DecodedSpan[] {
   } catch (error) {
     throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`);
   }
-  if (!isObject(parsed)) throw new OtlpDecodeError('the body must be a JSON object (ExportTraceServiceRequest)');
+  if (!isObject(parsed))
+    throw new OtlpDecodeError('the body must be a JSON object (ExportTraceServiceRequest)');
   const spans: DecodedSpan[] = [];
   listAt(parsed, 'resourceSpans', '$').forEach((resourceSpans, r) => {
     const resourcePath = `$.resourceSpans[${r}]`;
     if (!isObject(resourceSpans)) throw new OtlpDecodeError(`${resourcePath} must be an object`);
     const resourceObject = objectAt(resourceSpans, 'resource', resourcePath) ?? {};
-    const resource = decodeKeyValues(resourceObject, 'attributes', `${resourcePath}.resource`, 1);
+    const resource = decodeKeyValues(resourceObject, 'attributes', `${resourcePath}.resource`, 0);
     listAt(resourceSpans, 'scopeSpans', resourcePath).forEach((scopeSpans, s) => {
       const scopePath = `${resourcePath}.scopeSpans[${s}]`;
       if (!isObject(scopeSpans)) throw new OtlpDecodeError(`${scopePath} must be an object`);

@@ -7,7 +7,7 @@
  * Never 500 for overload: OTLP exporters drop data on 500 but retry 429/503.
  */
 import type { IncomingMessage } from 'node:http';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestPipeline, IngestResult } from '../ingest/ingest-pipeline.js';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
@@ -60,7 +60,7 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
   // Typed as the default instance so route helpers need not carry pino's logger type.
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger.child({ component: 'otlp-receiver' }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   // The body is read by the handler itself (decompression and limits), so the parsers only pass
@@ -84,7 +84,12 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode === 415) {
-      return sendError(reply, 'json', 415, 'unsupported Content-Type: send application/x-protobuf or application/json');
+      return sendError(
+        reply,
+        'json',
+        415,
+        'unsupported Content-Type: send application/x-protobuf or application/json',
+      );
     }
     request.log.error({ err: error }, 'unexpected receiver error');
     // A 503 makes the exporter retry rather than drop the batch.
@@ -92,7 +97,12 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, encodingOf(request), 404, `no route ${request.method} ${request.url}: export to POST /v1/traces`),
+    sendError(
+      reply,
+      encodingOf(request),
+      404,
+      `no route ${request.method} ${request.url}: export to POST /v1/traces`,
+    ),
   );
 
   app.post('/v1/traces', async (request, reply) => {
@@ -128,9 +138,12 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     }
     metrics.exportRequests.inc({ encoding, status: '200' });
     const partialSuccess =
-      result.rejected > 0 ? { rejectedSpans: result.rejected, errorMessage: result.rejectionMessage } : undefined;
+      result.rejected > 0
+        ? { rejectedSpans: result.rejected, errorMessage: result.rejectionMessage }
+        : undefined;
     reply.code(200).type(CONTENT_TYPES[encoding]);
-    if (encoding === 'protobuf') return reply.send(Buffer.from(encodeExportTraceServiceResponse(partialSuccess)));
+    if (encoding === 'protobuf')
+      return reply.send(Buffer.from(encodeExportTraceServiceResponse(partialSuccess)));
     return reply.send(JSON.stringify(partialSuccess === undefined ? {} : { partialSuccess }));
   });
 

@@ -94,7 +94,9 @@ export class WriteQueue {
           this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
           for (const batch of group) batch.resolve();
         } catch (error) {
-          const failure = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+          const failure = new StoreUnavailableError(
+            `the store could not commit: ${(error as Error).message}`,
+          );
           for (const batch of group) batch.reject(failure);
         } finally {
           this.pendingEvents -= events.length;

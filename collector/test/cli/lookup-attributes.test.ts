@@ -91,7 +91,8 @@ describe('parseLookupAttribute: errors', () => {
     const message = parseError('AttributeKey=Colour,AttributeValue=red');
     assert.match(message, /AttributeKey=Colour,AttributeValue=red/);
     assert.match(message, /unknown AttributeKey "Colour"/);
-    for (const key of VALID_ATTRIBUTE_KEYS) assert.ok(message.includes(key), `${key} missing from: ${message}`);
+    for (const key of VALID_ATTRIBUTE_KEYS)
+      assert.ok(message.includes(key), `${key} missing from: ${message}`);
   });
 
   it('suggests the right spelling of a key in the wrong case', () => {

@@ -20,7 +20,10 @@ interface RawResponse {
   text: string;
 }
 
-function jsonSpan(overrides: Record<string, unknown> = {}, attributes: unknown[] = []): Record<string, unknown> {
+function jsonSpan(
+  overrides: Record<string, unknown> = {},
+  attributes: unknown[] = [],
+): Record<string, unknown> {
   return {
     traceId: '5b8efff798038103d269b633813fc60c',
     spanId: 'eee19b7ec3c1b174',
@@ -54,7 +57,10 @@ describe('bad input at the OTLP receiver', () => {
   }
 
   async function allEvents(): Promise<CloudTrailRecord[]> {
-    const { body } = await getJson<{ events: CloudTrailRecord[] }>(collector.apiUrl, '/api/v1/events?maxResults=1000');
+    const { body } = await getJson<{ events: CloudTrailRecord[] }>(
+      collector.apiUrl,
+      '/api/v1/events?maxResults=1000',
+    );
     return body.events;
   }
 
@@ -112,17 +118,27 @@ describe('bad input at the OTLP receiver', () => {
   });
 
   it('ignores unknown fields at every level, as the specification requires', async () => {
-    const span = { ...jsonSpan({ spanId: '00000000000000aa', futureField: { nested: [1, 2] } }), droppedLinksCount: 3 };
+    const span = {
+      ...jsonSpan({ spanId: '00000000000000aa', futureField: { nested: [1, 2] } }),
+      droppedLinksCount: 3,
+    };
     const body = JSON.stringify({
       resourceSpans: [
-        { resource: { attributes: [], somethingNew: true }, scopeSpans: [{ scope: { name: 's', v: 2 }, spans: [span] }], x: 1 },
+        {
+          resource: { attributes: [], somethingNew: true },
+          scopeSpans: [{ scope: { name: 's', v: 2 }, spans: [span] }],
+          x: 1,
+        },
       ],
       extension: 'ignored',
     });
     const response = await postJson(body);
     assert.equal(response.status, 200);
     assert.deepEqual(JSON.parse(response.text), {});
-    const { body: found } = await getJson<{ events: CloudTrailRecord[] }>(collector.apiUrl, '/api/v1/events?eventName=RawCall');
+    const { body: found } = await getJson<{ events: CloudTrailRecord[] }>(
+      collector.apiUrl,
+      '/api/v1/events?eventName=RawCall',
+    );
     assert.ok(found.events.some((event) => event.crumbtrail.spanId === '00000000000000aa'));
     acknowledged.push('00000000000000aa');
   });
@@ -133,7 +149,9 @@ describe('bad input at the OTLP receiver', () => {
     const noTime = jsonSpan({ spanId: '00000000000000dd', endTimeUnixNano: '0', startTimeUnixNano: '0' });
     const response = await postJson(jsonRequest([good, badTrace, noTime]));
     assert.equal(response.status, 200);
-    const body = JSON.parse(response.text) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
+    const body = JSON.parse(response.text) as {
+      partialSuccess: { rejectedSpans: number; errorMessage: string };
+    };
     assert.equal(body.partialSuccess.rejectedSpans, 2);
     assert.match(body.partialSuccess.errorMessage, /traceId must be 32 hex digits/);
     assert.match(body.partialSuccess.errorMessage, /end time/);
@@ -159,7 +177,7 @@ describe('bad input at the OTLP receiver', () => {
     ]);
     assert.ok(Buffer.byteLength(event.userAgent ?? '') <= 1024);
     assert.equal(event.userAgent, 'ü'.repeat(512));
-    assert.deepEqual(event.crumbtrail.sizeLimits?.truncated, ['userAgent']);
+    assert.deepEqual(event.crumbtrail.sizeLimits.truncated, ['userAgent']);
     acknowledged.push('00000000000000ee');
   });
 
@@ -171,7 +189,10 @@ describe('bad input at the OTLP receiver', () => {
     assert.ok(bomb.length < MAX_BODY);
     const response = await postJson(bomb, { 'content-encoding': 'gzip' });
     assert.equal(response.status, 413);
-    assert.match((JSON.parse(response.text) as { message: string }).message, /decompressed request body exceeds/);
+    assert.match(
+      (JSON.parse(response.text) as { message: string }).message,
+      /decompressed request body exceeds/,
+    );
   });
 
   it('accepts gzip-compressed requests and refuses a corrupt gzip stream with 400', async () => {
@@ -200,12 +221,17 @@ describe('bad input at the OTLP receiver', () => {
   });
 
   it('stores a retried export once (idempotent on traceId + spanId)', async () => {
-    const spans = makeSpans([{ time: new Date(), attributes: { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: 'Retried' } }]);
+    const spans = makeSpans([
+      { time: new Date(), attributes: { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: 'Retried' } },
+    ]);
     const exporter = exporterFor('json', collector.otlpUrl);
     await exportOrFail(exporter, spans);
     await exportOrFail(exporter, spans);
     await exportOrFail(exporterFor('protobuf', collector.otlpUrl), spans);
-    const { body } = await getJson<{ events: CloudTrailRecord[] }>(collector.apiUrl, '/api/v1/events?eventName=Retried');
+    const { body } = await getJson<{ events: CloudTrailRecord[] }>(
+      collector.apiUrl,
+      '/api/v1/events?eventName=Retried',
+    );
     assert.equal(body.events.length, 1);
     const metrics = await (await fetch(`${collector.apiUrl}/metrics`)).text();
     assert.match(metrics, /^crumbtrail_events_duplicate_total 2$/m);

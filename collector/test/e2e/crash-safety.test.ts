@@ -40,7 +40,10 @@ async function storedSpanIds(collector: CollectorProcess, eventName: string): Pr
 }
 
 /** POSTs a protobuf batch and reports the status (and Retry-After), as an exporter would see it. */
-async function postBatch(otlpUrl: string, spans: ReadableSpan[]): Promise<{ status: number; retryAfter: string | null }> {
+async function postBatch(
+  otlpUrl: string,
+  spans: ReadableSpan[],
+): Promise<{ status: number; retryAfter: string | null }> {
   const body = ProtobufTraceSerializer.serializeRequest(spans);
   assert.ok(body);
   const response = await fetch(`${otlpUrl}/v1/traces`, {
@@ -99,7 +102,10 @@ describe('crash safety', () => {
       const all = batches(24, 500, 'Overload');
       const results = await Promise.all(all.map((batch) => postBatch(collector.otlpUrl, batch)));
       const statuses = results.map((result) => result.status);
-      assert.ok(statuses.every((status) => status === 200 || status === 429), `statuses: ${statuses.join(',')}`);
+      assert.ok(
+        statuses.every((status) => status === 200 || status === 429),
+        `statuses: ${statuses.join(',')}`,
+      );
       assert.ok(statuses.includes(429), 'the queue overflowed');
       for (const result of results) if (result.status === 429) assert.equal(result.retryAfter, '1');
 

@@ -90,18 +90,30 @@ function fieldOf(call: Call, field: string): string[] {
       return [String(call.readOnly)];
     case 'eventCategory':
       return [call.eventCategory];
-    case 'resourceType':
-      return call.resources.map((r) => r.type);
-    case 'resourceName':
-      return call.resources.map((r) => r.name);
     default:
       throw new Error(`no model for ${field}`);
   }
 }
 
+const RESOURCE_FIELDS: Record<string, 'type' | 'name'> = { resourceType: 'type', resourceName: 'name' };
+
+/** Resource filters must all hold for one and the same resource. */
+function matchesResources(call: Call, filters: FieldValues): boolean {
+  const resourceFilters = Object.entries(filters).filter(([field]) => field in RESOURCE_FIELDS);
+  if (resourceFilters.length === 0) return true;
+  return call.resources.some((resource) =>
+    resourceFilters.every(([field, values]) => values.includes(resource[RESOURCE_FIELDS[field]!])),
+  );
+}
+
 function expected(calls: Call[], filters: FieldValues, range?: [number, number], text?: string): number[] {
   return calls
-    .filter((call) => Object.entries(filters).every(([f, values]) => fieldOf(call, f).some((v) => values.includes(v))))
+    .filter((call) =>
+      Object.entries(filters)
+        .filter(([field]) => !(field in RESOURCE_FIELDS))
+        .every(([field, values]) => fieldOf(call, field).some((value) => values.includes(value))),
+    )
+    .filter((call) => matchesResources(call, filters))
     .filter((call) => range === undefined || (call.time >= range[0] && call.time <= range[1]))
     .filter((call) => text === undefined || call.comment.toLowerCase().includes(text.toLowerCase()))
     .sort((a, b) => b.time - a.time)
@@ -110,7 +122,8 @@ function expected(calls: Call[], filters: FieldValues, range?: [number, number],
 
 function queryString(filters: FieldValues, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams(extra);
-  for (const [field, values] of Object.entries(filters)) for (const value of values) params.append(field, value);
+  for (const [field, values] of Object.entries(filters))
+    for (const value of values) params.append(field, value);
   params.set('maxResults', '1000');
   return params.toString();
 }
@@ -160,7 +173,11 @@ describe('event lookup filters', () => {
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body.nextToken, undefined);
     const times = body.events.map((event) => Date.parse(event.eventTime));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first',
+    );
     return body.events.map((event) => indexBySpanId.get(event.crumbtrail.spanId ?? '') ?? -1);
   }
 
@@ -193,7 +210,11 @@ describe('event lookup filters', () => {
   });
 
   it('ANDs four attributes with a time range and free text', async () => {
-    const filters = { eventSource: ['iam.example.com'], readOnly: ['false'], accessKeyId: ['AKIA0', 'AKIA1'] };
+    const filters = {
+      eventSource: ['iam.example.com'],
+      readOnly: ['false'],
+      accessKeyId: ['AKIA0', 'AKIA1'],
+    };
     const range: [number, number] = [BASE + 50 * 61_000, BASE + 300 * 61_000];
     const query = queryString(filters, {
       startTime: new Date(range[0]).toISOString(),
@@ -212,12 +233,19 @@ describe('event lookup filters', () => {
   });
 
   it('matches free text literally: LIKE wildcards in q are not wildcards', async () => {
-    assert.deepEqual(await lookup(queryString({}, { q: 'needle_1%' })), expected(calls, {}, undefined, 'needle_1%'));
+    assert.deepEqual(
+      await lookup(queryString({}, { q: 'needle_1%' })),
+      expected(calls, {}, undefined, 'needle_1%'),
+    );
     assert.deepEqual(await lookup(queryString({}, { q: 'needle%1' })), []);
   });
 
   it('never lets a filter value inject SQL', async () => {
-    for (const hostile of ["alice' OR '1'='1", 'x"); DROP TABLE events; --', "' UNION SELECT record FROM events --"]) {
+    for (const hostile of [
+      "alice' OR '1'='1",
+      'x"); DROP TABLE events; --',
+      "' UNION SELECT record FROM events --",
+    ]) {
       assert.deepEqual(await lookup(queryString({ username: [hostile] })), []);
       assert.deepEqual(await lookup(queryString({}, { q: hostile })), []);
     }
@@ -236,10 +264,7 @@ describe('event lookup filters', () => {
         counts.set(call.username, (counts.get(call.username) ?? 0) + 1);
       }
     }
-    assert.deepEqual(
-      new Map(body.values.map((v) => [v.value, v.count])),
-      counts,
-    );
+    assert.deepEqual(new Map(body.values.map((v) => [v.value, v.count])), counts);
     const resources = await getJson<{ values: { value: string; count: number }[] }>(
       collector.apiUrl,
       '/api/v1/values/resourceType',
@@ -250,10 +275,10 @@ describe('event lookup filters', () => {
   it('counts calls per time bucket, grouped by a field, zero-filled', async () => {
     const start = BASE;
     const end = BASE + 400 * 61_000;
-    const { status, body } = await getJson<{ step: number; series: { group?: string; points: [number, number][] }[] }>(
-      collector.apiUrl,
-      `/api/v1/stats/calls?startTime=${start}&endTime=${end}&step=3600&groupBy=eventName`,
-    );
+    const { status, body } = await getJson<{
+      step: number;
+      series: { group?: string; points: [number, number][] }[];
+    }>(collector.apiUrl, `/api/v1/stats/calls?startTime=${start}&endTime=${end}&step=3600&groupBy=eventName`);
     assert.equal(status, 200);
     assert.equal(body.series.length, NAMES.length);
     for (const series of body.series) {

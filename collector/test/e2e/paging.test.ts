@@ -29,7 +29,7 @@ describe('paging', () => {
       const params = new URLSearchParams(query);
       params.set('maxResults', String(pageSize));
       if (token !== undefined) params.set('nextToken', token);
-      const { status, body } = await getJson<Page>(collector.apiUrl, `/api/v1/events?${params}`);
+      const { status, body } = await getJson<Page>(collector.apiUrl, `/api/v1/events?${params.toString()}`);
       assert.equal(status, 200, JSON.stringify(body));
       assert.ok(body.events.length <= pageSize);
       ids.push(...body.events.map((event) => event.eventID));
@@ -97,7 +97,10 @@ describe('paging', () => {
   describe('bad tokens', () => {
     let token: string;
     before(async () => {
-      const { body } = await getJson<Page>(collector.apiUrl, '/api/v1/events?maxResults=10&eventName=PutObject');
+      const { body } = await getJson<Page>(
+        collector.apiUrl,
+        '/api/v1/events?maxResults=10&eventName=PutObject',
+      );
       assert.ok(body.nextToken);
       token = body.nextToken;
     });

@@ -40,7 +40,9 @@ describe('tokens, health and metrics', () => {
   });
 
   it('refuses exports without the ingest token, and accepts them with it', async () => {
-    const spans = makeSpans([{ time: new Date(), attributes: { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: 'Guarded' } }]);
+    const spans = makeSpans([
+      { time: new Date(), attributes: { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: 'Guarded' } },
+    ]);
     const refused = await exportSpans(exporterFor('json', collector.otlpUrl), spans);
     assert.notEqual(refused.code, 0);
     const apiTokenIsNotIngestToken = await exportSpans(
@@ -48,7 +50,10 @@ describe('tokens, health and metrics', () => {
       spans,
     );
     assert.notEqual(apiTokenIsNotIngestToken.code, 0);
-    await exportOrFail(exporterFor('protobuf', collector.otlpUrl, { authorization: `Bearer ${INGEST_TOKEN}` }), spans);
+    await exportOrFail(
+      exporterFor('protobuf', collector.otlpUrl, { authorization: `Bearer ${INGEST_TOKEN}` }),
+      spans,
+    );
     const { status, body } = await getJson<{ events: CloudTrailRecord[] }>(
       collector.apiUrl,
       '/api/v1/events?eventName=Guarded',
@@ -84,12 +89,13 @@ describe('tokens, health and metrics', () => {
       ['/api/v1/events?maxResults=0', /"maxResults"/],
       ['/api/v1/events?maxResults=1001', /"maxResults"/],
       ['/api/v1/events?startTime=yesterday', /"startTime"/],
+      ['/api/v1/events?startTime=1700000000', /"startTime".*epoch milliseconds/],
       ['/api/v1/events?startTime=2024-02-01&endTime=2024-01-01', /"startTime".*after endTime/],
       ['/api/v1/events?readOnly=maybe', /"readOnly"/],
       ['/api/v1/events?EventName=CreateUser', /did you mean "eventName"/],
       ['/api/v1/events?eventCategory=Bogus', /"eventCategory"/],
       [`/api/v1/events?username=${'x'.repeat(2000)}`, /"username"/],
-      ['/api/v1/stats/calls?step=1&startTime=0&endTime=100000000', /"step".*buckets/],
+      ['/api/v1/stats/calls?step=1&startTime=1700000000000&endTime=1700100000000', /"step".*buckets/],
       ['/api/v1/stats/calls?groupBy=password', /"groupBy"/],
       ['/api/v1/values/eventName?limit=-1', /"limit"/],
     ];
@@ -98,7 +104,11 @@ describe('tokens, health and metrics', () => {
       assert.equal(status, 400, path);
       assert.match(body.message, message, path);
     }
-    const unknownField = await getJson<{ message: string }>(collector.apiUrl, '/api/v1/values/password', API_TOKEN);
+    const unknownField = await getJson<{ message: string }>(
+      collector.apiUrl,
+      '/api/v1/values/password',
+      API_TOKEN,
+    );
     assert.equal(unknownField.status, 404);
     const missing = await getJson<{ message: string }>(collector.apiUrl, '/api/v1/events/0000', API_TOKEN);
     assert.equal(missing.status, 404);

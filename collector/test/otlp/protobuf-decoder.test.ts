@@ -549,6 +549,26 @@ describe('decodeProtobufExportRequest', () => {
       );
     });
 
+    it('decodes attribute keys exactly, however many and however often they repeat', () => {
+      // Thousands of same-length keys collide in the decoder's key cache; each must still come back exact.
+      const keys = [
+        ...Array.from({ length: 3000 }, (_, i) => `key.${i}`),
+        '',
+        'ключ',
+        'café',
+        'k'.repeat(64),
+        'k'.repeat(65),
+        'k'.repeat(63) + 'é',
+      ];
+      for (const order of [keys, [...keys].reverse(), keys]) {
+        const attributes = attributesOf(
+          requestWithAttributes(...order.map((key) => keyValue(key, str(1, key)))),
+        );
+        assert.deepEqual([...attributes.keys()], order);
+        for (const [key, value] of attributes) assert.equal(value, key);
+      }
+    });
+
     it('skips attributes and array elements whose AnyValue is empty', () => {
       const attributes = attributesOf(
         requestWithAttributes(

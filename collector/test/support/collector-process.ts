@@ -34,17 +34,36 @@ export async function startCollectorProcess(
   const dbPath = options.dbPath ?? temporaryDbPath();
   const child = spawn(
     process.execPath,
-    [COLLECTOR_BIN, '--db', dbPath, '--otlp-port', '0', '--api-port', '0', '--host', '127.0.0.1', ...(options.args ?? [])],
+    [
+      COLLECTOR_BIN,
+      '--db',
+      dbPath,
+      '--otlp-port',
+      '0',
+      '--api-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...(options.args ?? []),
+    ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: string[] = [];
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => {
+      resolveExit(code);
+    });
+  });
 
   const urls = await new Promise<{ otlp: string; api: string }>((resolveStart, rejectStart) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => rejectStart(new Error(`collector did not start in 20 s: ${stderr}`)), 20_000);
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(() => {
+      rejectStart(new Error(`collector did not start in 20 s: ${stderr}`));
+    }, 20_000);
     lines.on('line', (line) => {
       logs.push(line);
       const entry = JSON.parse(line) as { msg?: string; otlp?: string; api?: string };
@@ -78,7 +97,8 @@ export async function startCollectorProcess(
   };
 }
 
-/** GET a JSON document from the query API. */
+/** GET a JSON document from the query API; the caller states the shape it expects. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed JSON fetch
 export async function getJson<T = unknown>(
   baseUrl: string,
   path: string,

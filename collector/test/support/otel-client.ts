@@ -11,7 +11,11 @@ import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/expor
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 
 export type Protocol = 'json' | 'protobuf';
 
@@ -24,7 +28,10 @@ export interface AuditCall {
 }
 
 /** Makes finished spans with a real tracer (ids, times and attributes as the SDK sets them). */
-export function makeSpans(calls: readonly AuditCall[], resource: Attributes = { 'service.name': 'iam' }): ReadableSpan[] {
+export function makeSpans(
+  calls: readonly AuditCall[],
+  resource: Attributes = { 'service.name': 'iam' },
+): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(resource),

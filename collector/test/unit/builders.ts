@@ -51,7 +51,10 @@ export function span(overrides: SpanOverrides = {}): DecodedSpan {
 }
 
 /** A span marked as an audit span (crumbtrail.event.name = "CreateUser" unless overridden). */
-export function auditSpan(attributes: AttributeRecord = {}, overrides: Omit<SpanOverrides, 'attributes'> = {}): DecodedSpan {
+export function auditSpan(
+  attributes: AttributeRecord = {},
+  overrides: Omit<SpanOverrides, 'attributes'> = {},
+): DecodedSpan {
   return span({ ...overrides, attributes: { 'crumbtrail.event.name': 'CreateUser', ...attributes } });
 }
 
@@ -108,7 +111,8 @@ export function storedEvent(spec: EventSpec): StoredEvent {
   if (spec.errorCode !== undefined) attributes['crumbtrail.error.code'] = spec.errorCode;
   if (spec.sourceIp !== undefined) attributes['client.address'] = spec.sourceIp;
   if (spec.category !== undefined) attributes['crumbtrail.event.category'] = spec.category;
-  if (spec.requestParameters !== undefined) attributes['crumbtrail.request.parameters'] = spec.requestParameters;
+  if (spec.requestParameters !== undefined)
+    attributes['crumbtrail.request.parameters'] = spec.requestParameters;
   if (spec.resources !== undefined) {
     attributes['crumbtrail.resource.types'] = spec.resources.map((resource) => resource.type ?? '');
     attributes['crumbtrail.resource.names'] = spec.resources.map((resource) => resource.name ?? '');
@@ -141,7 +145,12 @@ export function insightEvent(spec: EventSpec): StoredEvent {
 /** A fresh directory under the OS temp dir, and a function that removes it. */
 export function tempDir(prefix = 'crumbtrail-unit-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Parses stored record JSON. */

@@ -7,6 +7,11 @@ import { OtlpDecodeError, SpanKind, StatusCode } from '../../src/otlp/decoded-sp
 
 const SPAN_PATH = '$.resourceSpans[0].scopeSpans[0].spans[0]';
 
+/** A RegExp matching `text` literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function decode(body: unknown): DecodedSpan[] {
   return decodeJsonExportRequest(Buffer.from(JSON.stringify(body)));
 }
@@ -14,7 +19,9 @@ function decode(body: unknown): DecodedSpan[] {
 /** An ExportTraceServiceRequest with one ResourceSpans and one ScopeSpans around `spans`. */
 function request(spans: unknown[], resourceAttributes: unknown[] = []): unknown {
   return {
-    resourceSpans: [{ resource: { attributes: resourceAttributes }, scopeSpans: [{ scope: { name: 's' }, spans }] }],
+    resourceSpans: [
+      { resource: { attributes: resourceAttributes }, scopeSpans: [{ scope: { name: 's' }, spans }] },
+    ],
   };
 }
 
@@ -37,7 +44,8 @@ function dict(entries: Record<string, AttributeValue>): Record<string, Attribute
   return Object.assign(Object.create(null) as Record<string, AttributeValue>, entries);
 }
 
-function assertDecodeError(body: string | unknown, message: RegExp): void {
+/** `body` is sent as is when it is a string, as JSON otherwise. */
+function assertDecodeError(body: unknown, message: RegExp): void {
   const buffer = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   assert.throws(
     () => decodeJsonExportRequest(buffer),
@@ -123,7 +131,9 @@ describe('OTLP/JSON decoder', () => {
 
     it('keeps nanosecond times beyond 2^53 exact when sent as strings', () => {
       const span = only(
-        decode(request([{ startTimeUnixNano: '1700000000000000001', endTimeUnixNano: '18446744073709551615' }])),
+        decode(
+          request([{ startTimeUnixNano: '1700000000000000001', endTimeUnixNano: '18446744073709551615' }]),
+        ),
       );
       assert.equal(span.startTimeUnixNano, 1_700_000_000_000_000_001n);
       assert.equal(span.endTimeUnixNano, 18_446_744_073_709_551_615n);
@@ -316,18 +326,32 @@ describe('OTLP/JSON decoder', () => {
     it('rejects nesting deeper than 8, naming the path', () => {
       assertDecodeError(
         request([{ attributes: [{ key: 'deep', value: nestedArrays(9) }] }]),
-        new RegExp(`^\\${SPAN_PATH}\\.attributes\\[0\\]\\.value(\\.arrayValue\\.values\\[0\\])+ nests deeper than 8$`),
+        new RegExp(
+          `^${literal(SPAN_PATH)}\\.attributes\\[0\\]\\.value(\\.arrayValue\\.values\\[0\\])+ nests deeper than 8$`,
+        ),
       );
       assertDecodeError(
         request([{ attributes: [{ key: 'deep', value: nestedKvlists(9) }] }]),
         /attributes\[0\]\.value\.kvlistValue\.values\[0\]\.value.* nests deeper than 8/,
       );
-      assertDecodeError(request([], [{ key: 'deep', value: nestedArrays(9) }]), /^\$\.resourceSpans\[0\]\.resource/);
+      assertDecodeError(
+        request([], [{ key: 'deep', value: nestedArrays(9) }]),
+        /^\$\.resourceSpans\[0\]\.resource/,
+      );
     });
 
     it('rejects hostile nesting without exhausting the stack', () => {
-      assertDecodeError(request([{ attributes: [{ key: 'deep', value: nestedArrays(3000) }] }]), /deeper than 8/);
-      assertDecodeError(request([{ attributes: [{ key: 'deep', value: nestedKvlists(3000) }] }]), /deeper than 8/);
+      // Written as text: JSON.stringify itself would run out of stack on these.
+      const levels = 3000;
+      const arrays = '{"arrayValue":{"values":['.repeat(levels) + '{"intValue":1}' + ']}}'.repeat(levels);
+      const kvlists =
+        '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(levels) +
+        '{"intValue":1}' +
+        '}]}}'.repeat(levels);
+      for (const value of [arrays, kvlists]) {
+        const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"deep","value":${value}}]}]}]}]}`;
+        assertDecodeError(body, /deeper than 8/);
+      }
     });
 
     it('keeps a "__proto__" kvlist key as an ordinary key without polluting Object.prototype', () => {
@@ -379,8 +403,14 @@ describe('OTLP/JSON decoder', () => {
 
     it('rejects a ResourceSpans, resource or ScopeSpans of the wrong type', () => {
       assertDecodeError({ resourceSpans: [1] }, /^\$\.resourceSpans\[0\] must be an object$/);
-      assertDecodeError({ resourceSpans: [{ resource: [] }] }, /^\$\.resourceSpans\[0\]\.resource must be an object$/);
-      assertDecodeError({ resourceSpans: [{}, { scopeSpans: 1 }] }, /^\$\.resourceSpans\[1\]\.scopeSpans must be an array$/);
+      assertDecodeError(
+        { resourceSpans: [{ resource: [] }] },
+        /^\$\.resourceSpans\[0\]\.resource must be an object$/,
+      );
+      assertDecodeError(
+        { resourceSpans: [{}, { scopeSpans: 1 }] },
+        /^\$\.resourceSpans\[1\]\.scopeSpans must be an array$/,
+      );
       assertDecodeError(
         { resourceSpans: [{ scopeSpans: [null] }] },
         /^\$\.resourceSpans\[0\]\.scopeSpans\[0\] must be an object$/,
@@ -397,13 +427,16 @@ describe('OTLP/JSON decoder', () => {
 
     it('rejects a span that is not an object', () => {
       for (const span of [42, 'span', [], true]) {
-        assertDecodeError(request([span]), new RegExp(`^\\${SPAN_PATH} must be an object$`));
+        assertDecodeError(request([span]), new RegExp(`^${literal(SPAN_PATH)} must be an object$`));
       }
       assertDecodeError(request([{}, 'x']), /spans\[1\] must be an object$/);
     });
 
     it('rejects ids and names that are not strings', () => {
-      assertDecodeError(request([{ traceId: 1234 }]), new RegExp(`^\\${SPAN_PATH}\\.traceId must be a string$`));
+      assertDecodeError(
+        request([{ traceId: 1234 }]),
+        new RegExp(`^${literal(`${SPAN_PATH}.traceId`)} must be a string$`),
+      );
       assertDecodeError(request([{ spanId: ['ab'] }]), /spans\[0\]\.spanId must be a string$/);
       assertDecodeError(request([{ parentSpanId: {} }]), /spans\[0\]\.parentSpanId must be a string$/);
       assertDecodeError(request([{ name: false }]), /spans\[0\]\.name must be a string$/);
@@ -414,12 +447,18 @@ describe('OTLP/JSON decoder', () => {
       assertDecodeError(request([{ kind: 1.5 }]), /spans\[0\]\.kind must be an integer$/);
       assertDecodeError(request([{ status: 'ok' }]), /spans\[0\]\.status must be an object$/);
       assertDecodeError(request([{ status: { code: '2' } }]), /spans\[0\]\.status\.code must be an integer$/);
-      assertDecodeError(request([{ status: { message: 3 } }]), /spans\[0\]\.status\.message must be a string$/);
+      assertDecodeError(
+        request([{ status: { message: 3 } }]),
+        /spans\[0\]\.status\.message must be a string$/,
+      );
     });
 
     it('rejects times that are not non-negative integers', () => {
       for (const time of ['-1', '1.5', 'abc', '', '123456789012345678901', -1, true, {}]) {
-        assertDecodeError(request([{ endTimeUnixNano: time }]), /spans\[0\]\.endTimeUnixNano must be a non-negative/);
+        assertDecodeError(
+          request([{ endTimeUnixNano: time }]),
+          /spans\[0\]\.endTimeUnixNano must be a non-negative/,
+        );
       }
       assertDecodeError(request([{ startTimeUnixNano: 'soon' }]), /spans\[0\]\.startTimeUnixNano must be/);
     });
@@ -428,7 +467,10 @@ describe('OTLP/JSON decoder', () => {
       const at = (value: unknown): unknown => request([{ attributes: [{ key: 'k', value }] }]);
       assertDecodeError(request([{ attributes: {} }]), /spans\[0\]\.attributes must be an array$/);
       assertDecodeError(request([{ attributes: ['k'] }]), /spans\[0\]\.attributes\[0\] must be an object$/);
-      assertDecodeError(request([{ attributes: [{ key: 1, value: {} }] }]), /attributes\[0\]\.key must be a string$/);
+      assertDecodeError(
+        request([{ attributes: [{ key: 1, value: {} }] }]),
+        /attributes\[0\]\.key must be a string$/,
+      );
       assertDecodeError(at('v'), /attributes\[0\]\.value must be an object$/);
       assertDecodeError(at({ stringValue: 1 }), /attributes\[0\]\.value\.stringValue must be a string$/);
       assertDecodeError(at({ boolValue: 'true' }), /attributes\[0\]\.value\.boolValue must be a boolean$/);
@@ -438,7 +480,10 @@ describe('OTLP/JSON decoder', () => {
       assertDecodeError(at({ doubleValue: '1.5' }), /attributes\[0\]\.value\.doubleValue must be a number$/);
       assertDecodeError(at({ bytesValue: 5 }), /attributes\[0\]\.value\.bytesValue must be base64$/);
       assertDecodeError(at({ arrayValue: [] }), /attributes\[0\]\.value\.arrayValue must be an object$/);
-      assertDecodeError(at({ arrayValue: { values: 1 } }), /attributes\[0\]\.value\.arrayValue\.values must be an array$/);
+      assertDecodeError(
+        at({ arrayValue: { values: 1 } }),
+        /attributes\[0\]\.value\.arrayValue\.values must be an array$/,
+      );
       assertDecodeError(
         at({ arrayValue: { values: [{ stringValue: 'ok' }, 'bad'] } }),
         /attributes\[0\]\.value\.arrayValue\.values\[1\] must be an object$/,

@@ -8,7 +8,13 @@ import type { CallCount, EventStore } from '../../store/event-store.js';
 import { LOOKUP_FIELDS, isLookupField } from '../../store/event-store.js';
 import { badParameter } from '../api-error.js';
 import type { RawQuery } from '../query-params.js';
-import { FILTER_PARAMETERS, parseFilter, parseInteger, rejectUnknownParameters, singleValue } from '../query-params.js';
+import {
+  FILTER_PARAMETERS,
+  parseFilter,
+  parseInteger,
+  rejectUnknownParameters,
+  singleValue,
+} from '../query-params.js';
 
 /** Prometheus' limit on points per series: more is never drawn usefully. */
 const MAX_BUCKETS = 11_000;
@@ -55,18 +61,28 @@ export function registerCallStatsRoute(app: FastifyInstance, store: EventStore):
     const firstBucket = Math.floor(startTimeMs / stepMs) * stepMs;
     const buckets = Math.floor(endTimeMs / stepMs) - firstBucket / stepMs + 1;
     if (buckets > MAX_BUCKETS) {
-      throw badParameter('step', `the range would have ${buckets} buckets; at most ${MAX_BUCKETS}: use a larger step`);
+      throw badParameter(
+        'step',
+        `the range would have ${buckets} buckets; at most ${MAX_BUCKETS}: use a larger step`,
+      );
     }
     const groupByName = singleValue(query, 'groupBy');
     if (groupByName !== undefined && !isLookupField(groupByName)) {
       throw badParameter('groupBy', `expected one of ${LOOKUP_FIELDS.join(', ')}`);
     }
-    const maxSeries = parseInteger('maxSeries', singleValue(query, 'maxSeries'), 1, 1000) ?? DEFAULT_MAX_SERIES;
+    const maxSeries =
+      parseInteger('maxSeries', singleValue(query, 'maxSeries'), 1, 1000) ?? DEFAULT_MAX_SERIES;
     const counts = await store.callCounts({ ...filter, startTimeMs, endTimeMs }, stepMs, groupByName);
     // Busiest groups first; the rest are dropped (a panel cannot show thousands of lines).
     const series = buildSeries(counts, firstBucket, buckets, stepMs)
       .sort((a, b) => total(b) - total(a))
       .slice(0, maxSeries);
-    return { startTime: startTimeMs, endTime: endTimeMs, step: stepSeconds, groupBy: groupByName ?? null, series };
+    return {
+      startTime: startTimeMs,
+      endTime: endTimeMs,
+      step: stepSeconds,
+      groupBy: groupByName ?? null,
+      series,
+    };
   });
 }

@@ -8,7 +8,13 @@ import { InvalidCursorError } from '../../store/event-store.js';
 import { ApiError } from '../api-error.js';
 import type { PagingTokens } from '../paging-token.js';
 import type { RawQuery } from '../query-params.js';
-import { FILTER_PARAMETERS, parseFilter, parseInteger, rejectUnknownParameters, singleValue } from '../query-params.js';
+import {
+  FILTER_PARAMETERS,
+  parseFilter,
+  parseInteger,
+  rejectUnknownParameters,
+  singleValue,
+} from '../query-params.js';
 
 const DEFAULT_MAX_RESULTS = 50;
 const MAX_MAX_RESULTS = 1000;
@@ -32,7 +38,8 @@ export function registerEventRoutes(app: FastifyInstance, store: EventStore, tok
       throw error;
     }
     // Records are stored as JSON text: splice them in rather than parse and re-serialise.
-    const token = page.cursor === undefined ? '' : `,"nextToken":${JSON.stringify(tokens.issue(page.cursor, filter))}`;
+    const token =
+      page.cursor === undefined ? '' : `,"nextToken":${JSON.stringify(tokens.issue(page.cursor, filter))}`;
     return reply.type('application/json').send(`{"events":[${page.records.join(',')}]${token}}`);
   });
 

@@ -7,7 +7,13 @@ import type { EventStore } from '../../store/event-store.js';
 import { LOOKUP_FIELDS, isLookupField } from '../../store/event-store.js';
 import { ApiError } from '../api-error.js';
 import type { RawQuery } from '../query-params.js';
-import { FILTER_PARAMETERS, parseFilter, parseInteger, rejectUnknownParameters, singleValue } from '../query-params.js';
+import {
+  FILTER_PARAMETERS,
+  parseFilter,
+  parseInteger,
+  rejectUnknownParameters,
+  singleValue,
+} from '../query-params.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;

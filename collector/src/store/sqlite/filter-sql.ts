@@ -66,23 +66,40 @@ export function filterToSql(filter: EventFilter): SqlCondition {
     conditions.push('e.event_time <= ?');
     params.push(filter.endTimeMs);
   }
+  const resourceConditions: string[] = [];
+  const resourceParams: SqlValue[] = [];
   for (const [name, values] of Object.entries(filter.fields) as [LookupField, readonly string[]][]) {
     if (values.length === 0) continue;
     const list = placeholders(values.length);
     if (isResourceField(name)) {
-      // Drive from the resource index; the time bounds keep the sub-select to the range.
-      const timeBounds = [
-        filter.startTimeMs === undefined ? '' : ' AND r.event_time >= ?',
-        filter.endTimeMs === undefined ? '' : ' AND r.event_time <= ?',
-      ].join('');
-      conditions.push(`e.seq IN (SELECT r.seq FROM event_resources r WHERE ${columnOf(name)} IN (${list})${timeBounds})`);
-      params.push(...values);
-      if (filter.startTimeMs !== undefined) params.push(filter.startTimeMs);
-      if (filter.endTimeMs !== undefined) params.push(filter.endTimeMs);
-    } else {
-      conditions.push(`${columnOf(name)} IN (${list})`);
-      params.push(...values.map((value) => storedValue(name, value)));
+      resourceConditions.push(`${columnOf(name)} IN (${list})`);
+      resourceParams.push(...values);
+      continue;
     }
+    conditions.push(`${columnOf(name)} IN (${list})`);
+    params.push(...values.map((value) => storedValue(name, value)));
+    if (name === 'eventCategory' && values.length === 1 && values[0] === EVENT_CATEGORY_INSIGHT) {
+      // The same condition as a literal (our constant, not request text): SQLite only uses the
+      // partial insights index when the query repeats the index's WHERE term.
+      conditions.push(`e.event_category = '${EVENT_CATEGORY_INSIGHT}'`);
+    }
+  }
+  if (resourceConditions.length > 0) {
+    // One sub-select, so resourceType and resourceName must hold for the same resource ("the User
+    // named Mary", not "a User and something named Mary"). It drives from the resource index; the
+    // time bounds keep it to the range.
+    if (filter.startTimeMs !== undefined) {
+      resourceConditions.push('r.event_time >= ?');
+      resourceParams.push(filter.startTimeMs);
+    }
+    if (filter.endTimeMs !== undefined) {
+      resourceConditions.push('r.event_time <= ?');
+      resourceParams.push(filter.endTimeMs);
+    }
+    conditions.push(
+      `e.seq IN (SELECT r.seq FROM event_resources r WHERE ${resourceConditions.join(' AND ')})`,
+    );
+    params.push(...resourceParams);
   }
   if (filter.fields.eventCategory === undefined || filter.fields.eventCategory.length === 0) {
     conditions.push('e.event_category <> ?');

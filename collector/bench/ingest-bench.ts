@@ -1,0 +1,155 @@
+/*
+ * Ingest throughput: export requests over HTTP to a collector process, against the practical
+ * limit on this machine (the same requests decoded, mapped and committed in-process, no HTTP);
+ * and visibility latency (export → returned by /api/v1/events).
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deterministicEventId } from '../src/events/event-id.js';
+import { IngestPipeline } from '../src/ingest/ingest-pipeline.js';
+import { CollectorMetrics } from '../src/metrics/collector-metrics.js';
+import { decodeJsonExportRequest } from '../src/otlp/json-decoder.js';
+import { decodeProtobufExportRequest } from '../src/otlp/protobuf-decoder.js';
+import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { WriteQueue } from '../src/store/write-queue.js';
+import { startCollectorProcess, temporaryDbPath } from '../test/support/collector-process.js';
+import { peakRssMiB, percentile } from './statistics.js';
+import { makeAuditSpans, serializeBatches } from './workload.js';
+import type { SerializedBatches } from './workload.js';
+
+export type Encoding = 'protobuf' | 'json';
+
+const CONTENT_TYPE: Record<Encoding, string> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+/** Concurrent exporters, in-process and over HTTP alike (so both get the same group commits). */
+const CONCURRENCY = 4;
+
+async function runWorkers(count: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+export function prepareBatches(spanCount: number, seed: number): SerializedBatches {
+  return serializeBatches(makeAuditSpans(spanCount, Date.UTC(2025, 0, 1), seed), 512);
+}
+
+/** Spans/s decoding, mapping and committing the requests in-process: the practical limit. */
+export async function inProcessSpansPerSecond(
+  batches: SerializedBatches,
+  encoding: Encoding,
+): Promise<number> {
+  const path = temporaryDbPath();
+  const store = new SqliteEventStore({ path });
+  const metrics = new CollectorMetrics(() => 0);
+  const queue = new WriteQueue(store, { maxPendingEvents: 1_000_000, maxEventsPerCommit: 8192 });
+  const pipeline = new IngestPipeline(queue, { deriveFromServerSpans: false }, metrics);
+  const bodies = batches[encoding];
+  const started = performance.now();
+  await runWorkers(bodies.length, async (i) => {
+    const body = Buffer.from(bodies[i]!);
+    const spans = encoding === 'protobuf' ? decodeProtobufExportRequest(body) : decodeJsonExportRequest(body);
+    await pipeline.ingest(spans);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  rmSync(dirname(path), { recursive: true, force: true });
+  return (bodies.length * batches.spansPerBatch) / seconds;
+}
+
+export interface HttpIngestResult {
+  spansPerSecond: number;
+  retries: number;
+  peakRssMiB: number;
+}
+
+/** Spans/s exporting the requests over HTTP to a real collector process. */
+export async function httpSpansPerSecond(
+  batches: SerializedBatches,
+  encoding: Encoding,
+): Promise<HttpIngestResult> {
+  const collector = await startCollectorProcess();
+  const bodies = batches[encoding];
+  let retries = 0;
+  try {
+    const started = performance.now();
+    await runWorkers(bodies.length, async (i) => {
+      for (;;) {
+        const response = await fetch(`${collector.otlpUrl}/v1/traces`, {
+          method: 'POST',
+          body: bodies[i]!,
+          headers: { 'content-type': CONTENT_TYPE[encoding] },
+        });
+        await response.arrayBuffer();
+        if (response.status === 200) return;
+        if (response.status !== 429 && response.status !== 503)
+          throw new Error(`export failed: ${response.status}`);
+        retries++;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000),
+        );
+      }
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      spansPerSecond: (bodies.length * batches.spansPerBatch) / seconds,
+      retries,
+      peakRssMiB: await peakRssMiB(collector.child.pid!),
+    };
+  } finally {
+    await collector.stop();
+    rmSync(dirname(collector.dbPath), { recursive: true, force: true });
+  }
+}
+
+export interface VisibilityResult {
+  p50Ms: number;
+  p99Ms: number;
+  /** Plain HTTP round trip (/healthz) on the same collector: the floor. */
+  roundTripP50Ms: number;
+}
+
+/** Export one event, then look it up: time until the lookup returns it. */
+export async function visibilityLatency(samples: number): Promise<VisibilityResult> {
+  const collector = await startCollectorProcess();
+  const spans = makeAuditSpans(samples, Date.UTC(2025, 1, 1), 7);
+  const latencies: number[] = [];
+  const roundTrips: number[] = [];
+  try {
+    for (const span of spans) {
+      const body = serializeBatches([span], 1).protobuf[0]!;
+      const { traceId, spanId } = span.spanContext();
+      const eventTimeMs = span.endTime[0] * 1000 + Math.floor(span.endTime[1] / 1e6);
+      const eventId = deterministicEventId(eventTimeMs, traceId + spanId);
+      const started = performance.now();
+      const exported = await fetch(`${collector.otlpUrl}/v1/traces`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': CONTENT_TYPE.protobuf },
+      });
+      await exported.arrayBuffer();
+      for (;;) {
+        const found = await fetch(`${collector.apiUrl}/api/v1/events?eventId=${eventId}`);
+        const { events } = (await found.json()) as { events: unknown[] };
+        if (events.length === 1) break;
+      }
+      latencies.push(performance.now() - started);
+      const ping = performance.now();
+      await (await fetch(`${collector.apiUrl}/healthz`)).arrayBuffer();
+      roundTrips.push(performance.now() - ping);
+    }
+  } finally {
+    await collector.stop();
+    rmSync(dirname(collector.dbPath), { recursive: true, force: true });
+  }
+  return {
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    roundTripP50Ms: percentile(roundTrips, 50),
+  };
+}

@@ -1,0 +1,136 @@
+/*
+ * Lookup latency with a million stored events: the store is filled in-process (through the real
+ * span → event mapping), then a collector process serves the lookups over HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { StoredEvent } from '../src/events/cloudtrail-record.js';
+import { spanToEvent } from '../src/events/span-to-event.js';
+import type { AttributeValue, DecodedSpan } from '../src/otlp/decoded-span.js';
+import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { startCollectorProcess, temporaryDbPath } from '../test/support/collector-process.js';
+import { percentile } from './statistics.js';
+import { auditAttributes, seededRandom } from './workload.js';
+
+export const LOOKUP_RANGE_START = Date.UTC(2025, 2, 1);
+const RANGE_MS = 30 * 24 * 3600 * 1000;
+
+const RESOURCE = new Map<string, AttributeValue>([
+  ['service.name', 'iam'],
+  ['cloud.region', 'eu-west-1'],
+]);
+
+function decodedSpan(i: number, total: number, random: () => number): DecodedSpan {
+  const endNanos = BigInt(LOOKUP_RANGE_START + Math.floor((i * RANGE_MS) / total)) * 1_000_000n;
+  return {
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    parentSpanId: '',
+    name: 'POST /v1/resources/:id',
+    kind: 2,
+    startTimeUnixNano: endNanos - 3_000_000n,
+    endTimeUnixNano: endNanos,
+    attributes: new Map(Object.entries(auditAttributes(i, random)) as [string, AttributeValue][]),
+    statusCode: 0,
+    statusMessage: '',
+    resource: RESOURCE,
+    scopeName: 'bench',
+  };
+}
+
+export interface FilledStore {
+  path: string;
+  eventsPerSecond: number;
+  megabytes: number;
+}
+
+/** A store file with `total` events spread over 30 days. */
+export async function fillStore(total: number): Promise<FilledStore> {
+  const path = temporaryDbPath();
+  const store = new SqliteEventStore({ path });
+  const random = seededRandom(42);
+  const started = performance.now();
+  for (let offset = 0; offset < total; offset += 8192) {
+    const events: StoredEvent[] = [];
+    for (let i = offset; i < Math.min(total, offset + 8192); i++) {
+      const result = spanToEvent(decodedSpan(i, total, random), { deriveFromServerSpans: false });
+      if (result.outcome === 'event') events.push(result.event);
+    }
+    await store.insert(events);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  const megabytes = statSync(path).size / 1024 / 1024;
+  return { path, eventsPerSecond: total / seconds, megabytes };
+}
+
+export interface LookupCase {
+  name: string;
+  query: string;
+}
+
+export const LOOKUP_CASES: LookupCase[] = [
+  { name: 'no filter', query: '' },
+  { name: 'one attribute (EventName)', query: 'eventName=CreateUser' },
+  { name: 'one attribute (Username)', query: 'username=user-42' },
+  { name: 'one attribute (ResourceName)', query: 'resourceName=resource-4242' },
+  { name: 'two attributes (EventName+Username)', query: 'eventName=CreateUser&username=user-42' },
+  {
+    name: 'two attributes + 7-day range',
+    query: `eventName=DeleteUser&accessKeyId=AKIA000000000042&startTime=${LOOKUP_RANGE_START + 20 * 86400000}&endTime=${LOOKUP_RANGE_START + 27 * 86400000}`,
+  },
+  { name: 'free text, common (aws-cli)', query: 'q=aws-cli' },
+  { name: 'free text, rare (req-4242)', query: 'q=%22req-4242%22' },
+];
+
+export interface LookupResult {
+  name: string;
+  p50Ms: number;
+  p95Ms: number;
+  returned: number;
+}
+
+/** p50/p95 of each lookup case over HTTP, plus the /healthz round trip as the floor. */
+export async function measureLookups(
+  path: string,
+  runs: number,
+): Promise<{ results: LookupResult[]; roundTripP50Ms: number }> {
+  const collector = await startCollectorProcess({ dbPath: path });
+  try {
+    const results: LookupResult[] = [];
+    for (const lookup of LOOKUP_CASES) {
+      const timings: number[] = [];
+      let returned = 0;
+      for (let run = 0; run < runs + 3; run++) {
+        const started = performance.now();
+        const response = await fetch(`${collector.apiUrl}/api/v1/events?maxResults=50&${lookup.query}`);
+        const body = (await response.json()) as { events: unknown[] };
+        if (response.status !== 200)
+          throw new Error(`${lookup.name}: ${response.status} ${JSON.stringify(body)}`);
+        // The first runs warm the page cache; they are not counted.
+        if (run >= 3) timings.push(performance.now() - started);
+        returned = body.events.length;
+      }
+      results.push({
+        name: lookup.name,
+        p50Ms: percentile(timings, 50),
+        p95Ms: percentile(timings, 95),
+        returned,
+      });
+    }
+    const roundTrips: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const started = performance.now();
+      await (await fetch(`${collector.apiUrl}/healthz`)).arrayBuffer();
+      roundTrips.push(performance.now() - started);
+    }
+    return { results, roundTripP50Ms: percentile(roundTrips, 50) };
+  } finally {
+    await collector.stop();
+  }
+}
+
+export function removeStore(path: string): void {
+  rmSync(dirname(path), { recursive: true, force: true });
+}

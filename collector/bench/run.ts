@@ -1,0 +1,105 @@
+/*
+ * `npm run bench`: ingest throughput (HTTP vs in-process limit), visibility latency, lookup
+ * latency at 1M events, peak memory. Every figure is printed beside a baseline measured in the
+ * same run, as a ratio, because these machines are shared and noisy: compare ratios, not runs.
+ *
+ * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run.
+ */
+import {
+  httpSpansPerSecond,
+  inProcessSpansPerSecond,
+  prepareBatches,
+  visibilityLatency,
+} from './ingest-bench.js';
+import type { Encoding } from './ingest-bench.js';
+import { fillStore, measureLookups, removeStore } from './lookup-bench.js';
+import type { ResultRow } from './statistics.js';
+import { formatNumber, printTable } from './statistics.js';
+
+const spans = Number(process.env.BENCH_SPANS ?? 102_400);
+const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
+const rows: ResultRow[] = [];
+const log = (message: string): void => {
+  process.stderr.write(`[bench] ${message}\n`);
+};
+
+log(`preparing ${formatNumber(spans)} spans in 512-span export requests…`);
+const batches = prepareBatches(spans, 1);
+const TARGETS: Record<Encoding, string> = { protobuf: '≥ 30,000/s and ≥ 50%', json: '≥ 20,000/s and ≥ 50%' };
+for (const encoding of ['protobuf', 'json'] as const) {
+  log(`ingest ${encoding}: in-process limit…`);
+  const limit = await inProcessSpansPerSecond(batches, encoding);
+  log(`ingest ${encoding}: over HTTP…`);
+  const http = await httpSpansPerSecond(batches, encoding);
+  rows.push({
+    section: 'ingest',
+    measure: `${encoding} spans/s over HTTP (${http.retries} retries)`,
+    value: formatNumber(http.spansPerSecond),
+    baseline: `${formatNumber(limit)} in-process`,
+    ratio: `${formatNumber((http.spansPerSecond / limit) * 100)}%`,
+    target: TARGETS[encoding],
+  });
+  rows.push({
+    section: 'memory',
+    measure: `collector peak RSS (${encoding} ingest)`,
+    value: `${formatNumber(http.peakRssMiB)} MiB`,
+    baseline: '',
+    ratio: '',
+    target: '',
+  });
+}
+
+log('visibility latency…');
+const visibility = await visibilityLatency(300);
+rows.push({
+  section: 'visibility',
+  measure: 'export → returned by /api/v1/events p50',
+  value: `${formatNumber(visibility.p50Ms, 1)} ms`,
+  baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
+  ratio: `${formatNumber(visibility.p50Ms / visibility.roundTripP50Ms, 1)}×`,
+  target: '',
+});
+rows.push({
+  section: 'visibility',
+  measure: 'export → returned by /api/v1/events p99',
+  value: `${formatNumber(visibility.p99Ms, 1)} ms`,
+  baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
+  ratio: `${formatNumber(visibility.p99Ms / visibility.roundTripP50Ms, 1)}×`,
+  target: '≤ 1,000 ms',
+});
+
+log(`filling a store with ${formatNumber(lookupEvents)} events…`);
+const filled = await fillStore(lookupEvents);
+rows.push({
+  section: 'store',
+  measure: `bulk fill, ${formatNumber(lookupEvents)} events (map + insert)`,
+  value: `${formatNumber(filled.eventsPerSecond)} events/s`,
+  baseline: '',
+  ratio: '',
+  target: '',
+});
+rows.push({
+  section: 'store',
+  measure: 'database file size',
+  value: `${formatNumber(filled.megabytes)} MiB`,
+  baseline: `${formatNumber((filled.megabytes * 1024 * 1024) / lookupEvents)} B/event`,
+  ratio: '',
+  target: '',
+});
+log('lookups…');
+const lookups = await measureLookups(filled.path, 40);
+for (const result of lookups.results) {
+  const attributeLookup = !result.name.startsWith('free text');
+  rows.push({
+    section: `lookup @${formatNumber(lookupEvents / 1e6, 1)}M`,
+    measure: `${result.name}: p50 / p95 (${result.returned} rows)`,
+    value: `${formatNumber(result.p50Ms, 1)} / ${formatNumber(result.p95Ms, 1)} ms`,
+    baseline: `${formatNumber(lookups.roundTripP50Ms, 2)} ms /healthz`,
+    ratio: `${formatNumber(result.p95Ms / lookups.roundTripP50Ms, 1)}×`,
+    target: attributeLookup ? 'p95 ≤ 50 ms' : '',
+  });
+}
+removeStore(filled.path);
+
+console.log('');
+printTable(rows);

@@ -1,0 +1,43 @@
+/*
+ * The flat row an event is written as: computed on the ingest thread, posted to the writer
+ * thread (plain values clone cheaply between threads), inserted there.
+ */
+import type { StoredEvent } from '../../events/cloudtrail-record.js';
+
+export interface EventRow {
+  eventId: string;
+  eventTimeMs: number;
+  eventName: string;
+  eventSource: string;
+  username: string | null;
+  accessKeyId: string | null;
+  readOnly: 0 | 1;
+  errorCode: string | null;
+  sourceIp: string | null;
+  eventCategory: string;
+  /** The whole record as JSON text, served as is by lookups. */
+  record: string;
+  /** [type, name] of each resource; the name falls back to the ARN. */
+  resources: [string | null, string | null][];
+}
+
+export function toEventRow(event: StoredEvent): EventRow {
+  const { record } = event;
+  return {
+    eventId: record.eventID,
+    eventTimeMs: event.eventTimeMs,
+    eventName: record.eventName,
+    eventSource: record.eventSource,
+    username: event.username ?? null,
+    accessKeyId: record.userIdentity.accessKeyId ?? null,
+    readOnly: record.readOnly ? 1 : 0,
+    errorCode: record.errorCode ?? null,
+    sourceIp: record.sourceIPAddress ?? null,
+    eventCategory: record.eventCategory,
+    record: JSON.stringify(record),
+    resources: (record.resources ?? []).map((resource) => [
+      resource.type ?? null,
+      resource.name ?? resource.ARN ?? null,
+    ]),
+  };
+}
