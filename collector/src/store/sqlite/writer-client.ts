@@ -40,6 +40,8 @@ export class WriterClient {
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
       this.waiting.delete(reply.id);
+      // An idle writer thread must not keep the process alive (a store someone forgot to close).
+      if (this.waiting.size === 0) worker.unref();
       if (reply.ok) waiter.resolve(reply);
       else waiter.reject(new Error(reply.message));
     });
@@ -52,6 +54,7 @@ export class WriterClient {
     worker.on('exit', (code) => {
       fail(new Error(`the SQLite writer thread exited (code ${code})`));
     });
+    worker.unref();
     this.worker = worker;
     return worker;
   }
@@ -60,6 +63,8 @@ export class WriterClient {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // Keep the process alive while a reply is owed.
+      if (this.waiting.size === 0) worker.ref();
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ ...body, id });
     });
@@ -78,11 +83,8 @@ export class WriterClient {
   async close(): Promise<void> {
     if (this.worker === undefined) return;
     const worker = this.worker;
+    // The thread closes the database (checkpointing the WAL) before it is stopped.
     await this.request({ op: 'close' });
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => {
-        resolve();
-      });
-    });
+    await worker.terminate();
   }
 }

@@ -36,5 +36,4 @@ port.on('message', (request: WriterRequest) => {
     reply = { id: request.id, ok: false, message: (error as Error).message };
   }
   port.postMessage(reply);
-  if (request.op === 'close') port.close();
 });
