@@ -23,9 +23,10 @@ function deriveHttpCall(span: DecodedSpan, method: string): CallDescription {
     eventName: deriveHttpEventName(method, route),
     eventSource: undefined,
     readOnly: isReadOnlyHttpMethod(method),
+    // Same precedence as for crumbtrail spans: a named error beats the bare status.
     errorCode:
-      errorCodeForHttpStatus(status) ??
       namedErrorType(span.attributes) ??
+      errorCodeForHttpStatus(status) ??
       (span.statusCode === StatusCode.ERROR ? UNNAMED_FAILURE_CODE : undefined),
     origin: 'http-span',
   };

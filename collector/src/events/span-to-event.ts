@@ -74,13 +74,13 @@ function parseResources(attributes: Attributes, limiter: SizeLimiter): EventReso
   const names = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_NAMES);
   const arns = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ARNS);
   const accountIds = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ACCOUNT_IDS);
-  const count = Math.min(MAX_RESOURCES, Math.max(types.length, names.length, arns.length));
+  const count = Math.min(MAX_RESOURCES, Math.max(types.length, names.length, arns.length, accountIds.length));
   if (count === 0) return undefined;
   const resources: EventResource[] = [];
   for (let i = 0; i < count; i++) {
     const resource: EventResource = {};
     const arn = limiter.truncate(`resources[${i}].ARN`, arns[i] || undefined);
-    const accountId = accountIds[i] || undefined;
+    const accountId = limiter.truncate(`resources[${i}].accountId`, accountIds[i] || undefined);
     const type = limiter.truncate(`resources[${i}].type`, types[i] || undefined);
     const name = limiter.truncate(`resources[${i}].name`, names[i] || undefined);
     if (arn !== undefined) resource.ARN = arn;
@@ -102,7 +102,8 @@ function parseUserIdentity(attributes: Attributes, limiter: SizeLimiter): UserId
   const invokedBy = readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_INVOKED_BY);
   const known = [principalId, userName, arn, accountId, accessKeyId, invokedBy].some((v) => v !== undefined);
   identity.type =
-    readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE) ?? (known ? 'Unknown' : 'Anonymous');
+    limiter.truncate('userIdentity.type', readString(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE)) ??
+    (known ? 'Unknown' : 'Anonymous');
   if (principalId !== undefined)
     identity.principalId = limiter.truncate('userIdentity.principalId', principalId);
   if (arn !== undefined) identity.arn = limiter.truncate('userIdentity.arn', arn);
@@ -178,11 +179,14 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
     eventCategory: category,
     crumbtrail: { traceId: span.traceId, spanId: span.spanId, origin: call.origin },
   };
-  setIfDefined(record, 'awsRegion', spanOrResource(span, A.ATTR_CLOUD_REGION));
+  setIfDefined(record, 'awsRegion', limiter.truncate('awsRegion', spanOrResource(span, A.ATTR_CLOUD_REGION)));
   setIfDefined(
     record,
     'sourceIPAddress',
-    readFirstString(attributes, [A.ATTR_CLIENT_ADDRESS, A.ATTR_HTTP_CLIENT_IP_OLD]) ?? peerAddress,
+    limiter.truncate(
+      'sourceIPAddress',
+      readFirstString(attributes, [A.ATTR_CLIENT_ADDRESS, A.ATTR_HTTP_CLIENT_IP_OLD]) ?? peerAddress,
+    ),
   );
   setIfDefined(
     record,
@@ -216,7 +220,8 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
   if (serviceName !== undefined) extension.serviceName = serviceName;
   const serviceVersion = readString(span.resource, A.ATTR_SERVICE_VERSION);
   if (serviceVersion !== undefined) extension.serviceVersion = serviceVersion;
-  if (peerAddress !== undefined) extension.peerAddress = peerAddress;
+  if (peerAddress !== undefined)
+    extension.peerAddress = limiter.truncate('crumbtrail.peerAddress', peerAddress);
   const status =
     readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
     readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);

@@ -1,7 +1,7 @@
 /*
  * The embedded default engine: one SQLite file (better-sqlite3) in WAL mode. Writes go to a
- * writer thread (its own connection, on the second core); reads use a connection on the main
- * thread, which WAL lets run while the writer commits.
+ * writer thread and lookups to a reader thread, each with its own connection (WAL lets readers
+ * run while the writer commits), so the main thread stays free to receive and decode exports.
  *
  * Durability: a batch is one transaction; with WAL and synchronous=NORMAL a committed transaction
  * is in the WAL file before insert() resolves, so a crash of the collector process (kill -9) loses
@@ -23,20 +23,23 @@ import type {
 } from '../event-store.js';
 import { InvalidCursorError } from '../event-store.js';
 import { toEventRow } from './event-row.js';
+import type { EventRow } from './event-row.js';
 import { columnOf, filterToSql, isResourceField } from './filter-sql.js';
 import type { SqlValue } from './filter-sql.js';
 import { openDatabase } from './sqlite-database.js';
 import type { SqliteOpenOptions } from './sqlite-database.js';
+import { SqliteThreadClient } from './sqlite-thread-client.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { WriterClient } from './writer-client.js';
+import { StatementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions extends SqliteOpenOptions {
-  /** Insert on a worker thread (default), or inline on the caller's thread. */
-  writerThread?: boolean;
+  /** Run writes and lookups on worker threads (default), or inline on the caller's thread. */
+  threads?: boolean;
+  /** A lookup running longer is stopped (threads only). */
+  queryTimeoutMs?: number;
 }
 
-/** Prepared statements are reused by SQL text; lookups produce a bounded set of shapes. */
-const STATEMENT_CACHE_LIMIT = 256;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 interface RecordRow {
   seq: number;
@@ -44,144 +47,153 @@ interface RecordRow {
   record: string;
 }
 
-/** Either writer runs the same SQL; the thread only moves it off the ingest thread. */
-interface Writer {
-  insert(rows: ReturnType<typeof toEventRow>[]): Promise<InsertOutcome>;
+/** Where the SQL runs: on worker threads, or inline on one connection (tests, ':memory:'). */
+interface SqlRunner {
+  insert(rows: EventRow[]): Promise<InsertOutcome>;
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
+  query(sql: string, params: SqlValue[]): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
-function inlineWriter(options: SqliteOpenOptions, readerDb: Database.Database): Writer {
-  // An in-memory database exists per connection: its writer must share the reader's.
-  const writer = new SqliteWriter(options.path === ':memory:' ? readerDb : openDatabase(options));
+function threadRunner(options: SqliteStoreOptions): SqlRunner {
+  const writer = new SqliteThreadClient(options);
+  const reader = new SqliteThreadClient(options);
+  const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return {
-    insert: (rows) => Promise.resolve(writer.insert(rows)),
-    deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
-    close: () => {
-      if (options.path !== ':memory:') writer.close();
-      return Promise.resolve();
+    insert: async (rows) =>
+      (await writer.call({ op: 'insert', rows })).outcome ?? { inserted: 0, duplicates: 0 },
+    deleteOlderThan: async (cutoffMs, maxEvents) =>
+      (await writer.call({ op: 'deleteOlderThan', cutoffMs, maxEvents })).deleted ?? 0,
+    query: async (sql, params) => (await reader.call({ op: 'query', sql, params }, timeoutMs)).rows ?? [],
+    close: async () => {
+      await Promise.all([writer.close(), reader.close()]);
     },
   };
 }
 
+function inlineRunner(db: Database.Database): SqlRunner {
+  const writer = new SqliteWriter(db);
+  const statements = new StatementCache(db);
+  return {
+    insert: (rows) => Promise.resolve(writer.insert(rows)),
+    deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
+    query: (sql, params) => Promise.resolve(statements.get(sql).all(...params)),
+    close: () => Promise.resolve(),
+  };
+}
+
 export class SqliteEventStore implements EventStore {
+  /** Main-thread connection: schema, store secrets and health checks. */
   private readonly db: Database.Database;
-  private readonly writer: Writer;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
+  private readonly runner: SqlRunner;
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options);
     // Refresh planner statistics so multi-attribute lookups pick the most selective index.
     this.db.pragma('analysis_limit = 1000');
     this.db.pragma('optimize = 0x10002');
-    const useThread = (options.writerThread ?? true) && options.path !== ':memory:';
-    this.writer = useThread ? new WriterClient(options) : inlineWriter(options, this.db);
-  }
-
-  private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.clear();
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    this.statements = new StatementCache(this.db);
+    // An in-memory database exists per connection: it cannot be shared with threads.
+    const useThreads = (options.threads ?? true) && options.path !== ':memory:';
+    this.runner = useThreads ? threadRunner(options) : inlineRunner(this.db);
   }
 
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
-    return this.writer.insert(events.map(toEventRow));
+    return this.runner.insert(events.map(toEventRow));
   }
 
-  lookup(request: LookupRequest): Promise<LookupPage> {
+  async lookup(request: LookupRequest): Promise<LookupPage> {
     const { where, params } = filterToSql(request.filter);
     const conditions = [where];
     const values: SqlValue[] = [...params];
     if (request.cursor !== undefined) {
       const position = parseCursor(request.cursor);
-      // A promise-returning method reports a bad cursor through the promise, not by throwing.
-      if (position === undefined) return Promise.reject(new InvalidCursorError('not a cursor of this store'));
+      if (position === undefined) throw new InvalidCursorError('not a cursor of this store');
       conditions.push('(e.event_time, e.seq) < (?, ?)');
       values.push(...position);
     }
-    const rows = this.statement(
+    const rows = (await this.runner.query(
       `SELECT e.seq, e.event_time, e.record FROM events e WHERE ${conditions.join(' AND ')}
        ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
-    ).all(...values, request.limit + 1) as RecordRow[];
+      [...values, request.limit + 1],
+    )) as RecordRow[];
     const page: LookupPage = { records: rows.slice(0, request.limit).map((row) => row.record) };
     const last = rows[request.limit - 1];
     if (rows.length > request.limit && last !== undefined) page.cursor = `${last.event_time}:${last.seq}`;
-    return Promise.resolve(page);
+    return page;
   }
 
-  getEvent(eventId: string): Promise<string | undefined> {
-    const row = this.statement('SELECT record FROM events WHERE event_id = ?').get(eventId) as
-      { record: string } | undefined;
-    return Promise.resolve(row?.record);
+  async getEvent(eventId: string): Promise<string | undefined> {
+    const rows = (await this.runner.query('SELECT record FROM events WHERE event_id = ?', [eventId])) as {
+      record: string;
+    }[];
+    return rows[0]?.record;
   }
 
-  distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
+  async distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
     const { where, params } = filterToSql(filter);
     const column = columnOf(field);
     const from = isResourceField(field) ? 'event_resources r JOIN events e ON e.seq = r.seq' : 'events e';
-    const rows = this.statement(
+    const rows = (await this.runner.query(
       `SELECT ${column} AS value, COUNT(*) AS count FROM ${from}
        WHERE ${where} AND ${column} IS NOT NULL
        GROUP BY ${column} ORDER BY count DESC, value LIMIT ?`,
-    ).all(...params, limit) as { value: string | number; count: number }[];
-    return Promise.resolve(
-      rows.map((row) => ({
-        value: field === 'readOnly' ? String(row.value === 1) : String(row.value),
-        count: row.count,
-      })),
-    );
+      [...params, limit],
+    )) as { value: string | number; count: number }[];
+    return rows.map((row) => ({
+      value: field === 'readOnly' ? String(row.value === 1) : String(row.value),
+      count: row.count,
+    }));
   }
 
-  callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]> {
+  async callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]> {
     const { where, params } = filterToSql(filter);
     const step = Math.max(1, Math.trunc(stepMs));
     const bucket = `(e.event_time / ${step}) * ${step}`;
     if (groupBy === undefined) {
-      const rows = this.statement(
+      const rows = (await this.runner.query(
         `SELECT ${bucket} AS bucket, COUNT(*) AS count FROM events e WHERE ${where} GROUP BY bucket ORDER BY bucket`,
-      ).all(...params) as { bucket: number; count: number }[];
-      return Promise.resolve(rows.map((row) => ({ bucketMs: row.bucket, count: row.count })));
+        params,
+      )) as { bucket: number; count: number }[];
+      return rows.map((row) => ({ bucketMs: row.bucket, count: row.count }));
     }
     const column = columnOf(groupBy);
     const from = isResourceField(groupBy)
       ? 'events e LEFT JOIN event_resources r ON r.seq = e.seq'
       : 'events e';
-    const rows = this.statement(
+    const rows = (await this.runner.query(
       `SELECT ${bucket} AS bucket, ${column} AS grp, COUNT(*) AS count FROM ${from} WHERE ${where}
        GROUP BY bucket, grp ORDER BY bucket`,
-    ).all(...params) as { bucket: number; grp: string | number | null; count: number }[];
-    return Promise.resolve(
-      rows.map((row) => ({
-        bucketMs: row.bucket,
-        group: row.grp === null ? '' : groupBy === 'readOnly' ? String(row.grp === 1) : String(row.grp),
-        count: row.count,
-      })),
-    );
+      params,
+    )) as { bucket: number; grp: string | number | null; count: number }[];
+    return rows.map((row) => ({
+      bucketMs: row.bucket,
+      group: row.grp === null ? '' : groupBy === 'readOnly' ? String(row.grp === 1) : String(row.grp),
+      count: row.count,
+    }));
   }
 
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number> {
-    return this.writer.deleteOlderThan(cutoffMs, maxEvents);
+    return this.runner.deleteOlderThan(cutoffMs, maxEvents);
   }
 
   secret(name: string): Promise<Buffer> {
-    const read = this.statement('SELECT value FROM store_meta WHERE name = ?');
+    const read = this.statements.get('SELECT value FROM store_meta WHERE name = ?');
     const existing = read.get(name) as { value: Buffer } | undefined;
     if (existing !== undefined) return Promise.resolve(existing.value);
-    this.statement('INSERT OR IGNORE INTO store_meta (name, value) VALUES (?, ?)').run(name, randomBytes(32));
+    this.statements
+      .get('INSERT OR IGNORE INTO store_meta (name, value) VALUES (?, ?)')
+      .run(name, randomBytes(32));
     return Promise.resolve((read.get(name) as { value: Buffer }).value);
   }
 
-  ping(): Promise<void> {
-    this.statement('SELECT 1').get();
-    return Promise.resolve();
+  async ping(): Promise<void> {
+    await this.runner.query('SELECT 1', []);
   }
 
   async close(): Promise<void> {
-    await this.writer.close();
+    await this.runner.close();
     if (this.db.open) {
       this.db.pragma('optimize');
       this.db.close();

@@ -1,0 +1,108 @@
+/*
+ * Main-thread side of a SQLite worker thread: sends requests, resolves each when its reply
+ * arrives. If the thread dies, everything waiting fails (the receiver answers 503, exporters
+ * retry) and the next request starts a new thread. A request that overruns its time limit stops
+ * the thread (the only way to interrupt a running SQLite statement in better-sqlite3).
+ */
+import { Worker } from 'node:worker_threads';
+import type { SqliteOpenOptions } from './sqlite-database.js';
+import type { ThreadCall, ThreadReply } from './sqlite-thread-protocol.js';
+
+export type SuccessReply = ThreadReply & { ok: true };
+
+/** The request ran longer than its limit; the thread was stopped. */
+export class SqliteTimeoutError extends Error {
+  override readonly name = 'SqliteTimeoutError';
+}
+
+interface Waiting {
+  resolve: (reply: SuccessReply) => void;
+  reject: (error: Error) => void;
+}
+
+function startWorker(options: SqliteOpenOptions): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './sqlite-thread.ts' : './sqlite-thread.js', import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData: options });
+  // Running from TypeScript sources (tests, benchmarks under tsx): worker threads do not inherit
+  // tsx's loader, so the thread registers it before importing its entry.
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: options });
+}
+
+export class SqliteThreadClient {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+
+  constructor(private readonly options: SqliteOpenOptions) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = startWorker(this.options);
+    worker.on('message', (reply: ThreadReply) => {
+      const waiter = this.waiting.get(reply.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(reply.id);
+      // An idle thread must not keep the process alive (a store someone forgot to close).
+      if (this.waiting.size === 0) worker.unref();
+      if (reply.ok) waiter.resolve(reply);
+      else waiter.reject(new Error(reply.message));
+    });
+    const fail = (error: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      fail(new Error(`the SQLite thread exited (code ${code})`));
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Sends one request; with timeoutMs, stops the thread if the reply is later than that. */
+  call(body: ThreadCall, timeoutMs?: number): Promise<SuccessReply> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<SuccessReply>((resolve, reject) => {
+      // Keep the process alive while a reply is owed.
+      if (this.waiting.size === 0) worker.ref();
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        clearTimeout(timer);
+      };
+      this.waiting.set(id, {
+        resolve: (reply) => {
+          settle();
+          resolve(reply);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const waiter = this.waiting.get(id);
+          if (waiter === undefined) return;
+          this.waiting.delete(id);
+          reject(new SqliteTimeoutError(`the query ran longer than ${timeoutMs} ms and was stopped`));
+          // Everything else waiting on this thread fails too, and is retried by its caller.
+          void worker.terminate();
+        }, timeoutMs);
+      }
+      worker.postMessage({ ...body, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.worker === undefined) return;
+    const worker = this.worker;
+    // The thread closes its connection (checkpointing the WAL) before it is stopped.
+    await this.call({ op: 'close' });
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,21 @@
+/** Messages between the SQLite store (main thread) and its worker threads. */
+import type { InsertOutcome } from '../event-store.js';
+import type { EventRow } from './event-row.js';
+import type { SqlValue } from './filter-sql.js';
+
+export type ThreadRequest =
+  | { id: number; op: 'insert'; rows: EventRow[] }
+  | { id: number; op: 'deleteOlderThan'; cutoffMs: number; maxEvents: number }
+  | { id: number; op: 'query'; sql: string; params: SqlValue[] }
+  | { id: number; op: 'close' };
+
+/** A request without its id (the client assigns ids). */
+export type ThreadCall = ThreadRequest extends infer R
+  ? R extends ThreadRequest
+    ? Omit<R, 'id'>
+    : never
+  : never;
+
+export type ThreadReply =
+  | { id: number; ok: true; outcome?: InsertOutcome; deleted?: number; rows?: unknown[] }
+  | { id: number; ok: false; message: string };
