@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { buildApiServer } from './api/api-server.js';
 import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
+import { EVENTS_PER_COMMIT } from './config.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
@@ -24,9 +25,6 @@ export interface RunningCollector {
   store: EventStore;
   stop(): Promise<void>;
 }
-
-/** Events per store transaction: large enough to amortise index page writes. */
-const MAX_EVENTS_PER_COMMIT = 8192;
 
 function urlOf(address: AddressInfo | string | null): string {
   if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
@@ -44,7 +42,7 @@ export async function startCollector(config: CollectorConfig, logger?: Logger): 
   const metrics = new CollectorMetrics(() => queue.depth);
   const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,
-    maxEventsPerCommit: MAX_EVENTS_PER_COMMIT,
+    maxEventsPerCommit: EVENTS_PER_COMMIT,
     onCommit: (outcome, _events, seconds) => {
       metrics.storeCommits.inc();
       metrics.storeCommitSeconds.observe(seconds);

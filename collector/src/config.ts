@@ -40,3 +40,10 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   sqliteSynchronous: 'normal',
   logLevel: 'info',
 };
+
+/**
+ * Events per store transaction. Larger transactions amortise index page writes, but with two
+ * commits in flight (the write queue's pipeline) a group of ~4 export batches measured best:
+ * 2048 → 28.8k spans/s in-process, 8192 → 20.6k, 1024 → 26.5k (8 concurrent exporters).
+ */
+export const EVENTS_PER_COMMIT = 2048;

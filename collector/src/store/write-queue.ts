@@ -25,6 +25,8 @@ export interface WriteQueueOptions {
   maxPendingEvents: number;
   /** Most events in one transaction; the rest wait for the next one. */
   maxEventsPerCommit: number;
+  /** Commits handed to the store before the previous ones finished (default 2: a pipeline). */
+  maxCommitsInFlight?: number;
   /** Called after each commit, for metrics. */
   onCommit?: (outcome: InsertOutcome, events: number, seconds: number) => void;
 }
@@ -38,7 +40,8 @@ interface PendingBatch {
 export class WriteQueue {
   private pending: PendingBatch[] = [];
   private pendingEvents = 0;
-  private flushing = false;
+  private commitsInFlight = 0;
+  private pumpScheduled = false;
 
   constructor(
     private readonly store: EventStore,
@@ -61,20 +64,24 @@ export class WriteQueue {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ events, resolve, reject });
       this.pendingEvents += events.length;
-      if (!this.flushing) {
-        this.flushing = true;
-        // Let the other requests already read in this turn of the event loop join the commit.
-        setImmediate(() => void this.flush());
-      }
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // Let the other requests already read in this turn of the event loop join the commit.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
     });
   }
 
   private takeCommitGroup(): PendingBatch[] {
     const group: PendingBatch[] = [];
     let size = 0;
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
-      if (next === undefined) break;
+    for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
       if (group.length > 0 && size + next.events.length > this.options.maxEventsPerCommit) break;
       group.push(next);
       size += next.events.length;
@@ -83,35 +90,40 @@ export class WriteQueue {
     return group;
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * Starts commits while fewer than `maxCommitsInFlight` run. With a store that commits on
+   * another thread, the next group is handed over while the previous one is still committing, so
+   * the main thread decodes new requests while the writer writes instead of taking turns.
+   */
+  private pump(): void {
+    while (this.pending.length > 0 && this.commitsInFlight < (this.options.maxCommitsInFlight ?? 2)) {
+      const group = this.takeCommitGroup();
+      this.commitsInFlight++;
+      void this.commit(group).finally(() => {
+        this.commitsInFlight--;
+        if (this.pending.length > 0) this.schedulePump();
+      });
+    }
+  }
+
+  private async commit(group: PendingBatch[]): Promise<void> {
+    const events = group.flatMap((batch) => batch.events);
+    const started = process.hrtime.bigint();
     try {
-      while (this.pending.length > 0) {
-        const group = this.takeCommitGroup();
-        const events = group.flatMap((batch) => batch.events);
-        const started = process.hrtime.bigint();
-        try {
-          const outcome = await this.store.insert(events);
-          this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
-          for (const batch of group) batch.resolve();
-        } catch (error) {
-          const failure = new StoreUnavailableError(
-            `the store could not commit: ${(error as Error).message}`,
-          );
-          for (const batch of group) batch.reject(failure);
-        } finally {
-          this.pendingEvents -= events.length;
-        }
-        // Give the event loop a turn between commits so requests keep being read and answered.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      const outcome = await this.store.insert(events);
+      this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const batch of group) batch.resolve();
+    } catch (error) {
+      const failure = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+      for (const batch of group) batch.reject(failure);
     } finally {
-      this.flushing = false;
+      this.pendingEvents -= events.length;
     }
   }
 
   /** Resolves when everything enqueued so far is committed (or failed). */
   async drain(): Promise<void> {
-    while (this.pendingEvents > 0 || this.flushing) {
+    while (this.pendingEvents > 0 || this.commitsInFlight > 0) {
       await new Promise<void>((resolve) => setTimeout(resolve, 5));
     }
   }

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,17 +24,25 @@ export interface CollectorProcess {
   crash(): Promise<void>;
 }
 
+/** Node flags from the bin's `#!/usr/bin/env -S node …` line, so tests run it as users do. */
+function shebangNodeFlags(): string[] {
+  const firstLine = readFileSync(COLLECTOR_BIN, 'utf8').split('\n', 1)[0] ?? '';
+  return /^#!.*\bnode\b(.*)$/.exec(firstLine)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
 export function temporaryDbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'crumbtrail-test-')), 'events.db');
 }
 
 export async function startCollectorProcess(
-  options: { dbPath?: string; args?: string[]; env?: Record<string, string> } = {},
+  options: { dbPath?: string; args?: string[]; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<CollectorProcess> {
   const dbPath = options.dbPath ?? temporaryDbPath();
   const child = spawn(
     process.execPath,
     [
+      ...shebangNodeFlags(),
+      ...(options.nodeArgs ?? []),
       COLLECTOR_BIN,
       '--db',
       dbPath,

@@ -144,7 +144,11 @@ describe('WriteQueue', () => {
 
     it('gathers the batches that arrive during a slow commit into the next one', async () => {
       const store = newStore();
-      const queue = new WriteQueue(store, { maxPendingEvents: 1000, maxEventsPerCommit: 1000 });
+      const queue = new WriteQueue(store, {
+        maxPendingEvents: 1000,
+        maxEventsPerCommit: 1000,
+        maxCommitsInFlight: 1,
+      });
       const slow = gate();
       store.hold = slow.promise;
       const started = store.nextInsert();
@@ -171,6 +175,34 @@ describe('WriteQueue', () => {
       assert.ok(later.every((batchState) => batchState.state() === 'resolved'));
       assert.equal(queue.depth, 0);
       assert.deepEqual(await storedNames(store), ['first0', 'x0', 'y0', 'y1', 'z0']);
+    });
+
+    it('pipelines: hands the next group over while a commit runs, but never acknowledges early', async () => {
+      const store = newStore();
+      const queue = new WriteQueue(store, { maxPendingEvents: 1000, maxEventsPerCommit: 1000 });
+      const slow = gate();
+      store.hold = slow.promise;
+      const started = store.nextInsert();
+      const first = track(queue.enqueue(batch('first', 1)));
+      await started;
+      const secondStarted = store.nextInsert();
+      const second = track(queue.enqueue(batch('second', 2)));
+      await secondStarted;
+      const third = track(queue.enqueue(batch('third', 1)));
+      await nextTurn();
+      await nextTurn();
+      // Two commits in flight (the default), the third group waits for a free slot.
+      assert.equal(store.inserts.length, 2);
+      assert.deepEqual(
+        [first.state(), second.state(), third.state()],
+        ['pending', 'pending', 'pending'],
+        'nothing is acknowledged before its commit completes',
+      );
+      store.hold = undefined;
+      slow.open();
+      await queue.drain();
+      assert.deepEqual(store.inserts, [['first0'], ['second0', 'second1'], ['third0']]);
+      assert.deepEqual([first.state(), second.state(), third.state()], ['resolved', 'resolved', 'resolved']);
     });
 
     it('keeps each commit within maxEventsPerCommit, but never splits a batch', async () => {

@@ -56,8 +56,8 @@ interface SqlRunner {
 }
 
 function threadRunner(options: SqliteStoreOptions): SqlRunner {
-  const writer = new SqliteThreadClient(options);
-  const reader = new SqliteThreadClient(options);
+  const writer = new SqliteThreadClient({ open: options, role: 'writer' });
+  const reader = new SqliteThreadClient({ open: options, role: 'reader' });
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return {
     insert: async (rows) =>

@@ -5,8 +5,7 @@
  * the thread (the only way to interrupt a running SQLite statement in better-sqlite3).
  */
 import { Worker } from 'node:worker_threads';
-import type { SqliteOpenOptions } from './sqlite-database.js';
-import type { ThreadCall, ThreadReply } from './sqlite-thread-protocol.js';
+import type { SqliteThreadData, ThreadCall, ThreadReply } from './sqlite-thread-protocol.js';
 
 export type SuccessReply = ThreadReply & { ok: true };
 
@@ -20,26 +19,30 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-function startWorker(options: SqliteOpenOptions): Worker {
+function startWorker(data: SqliteThreadData): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './sqlite-thread.ts' : './sqlite-thread.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData: options });
+  if (!fromSource) return new Worker(entry, { workerData: data });
   // Running from TypeScript sources (tests, benchmarks under tsx): worker threads do not inherit
   // tsx's loader, so the thread registers it before importing its entry.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: options });
+  return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
 export class SqliteThreadClient {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
+  private closed = false;
 
-  constructor(private readonly options: SqliteOpenOptions) {}
+  constructor(private readonly data: SqliteThreadData) {
+    // The reader checkpoints the WAL: it runs from the start, and again after it is stopped.
+    if (data.role === 'reader') this.ensureWorker();
+  }
 
   private ensureWorker(): Worker {
     if (this.worker !== undefined) return this.worker;
-    const worker = startWorker(this.options);
+    const worker = startWorker(this.data);
     worker.on('message', (reply: ThreadReply) => {
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
@@ -57,6 +60,7 @@ export class SqliteThreadClient {
     worker.on('error', fail);
     worker.on('exit', (code) => {
       fail(new Error(`the SQLite thread exited (code ${code})`));
+      if (this.data.role === 'reader' && !this.closed) this.ensureWorker();
     });
     worker.unref();
     this.worker = worker;
@@ -99,6 +103,7 @@ export class SqliteThreadClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.worker === undefined) return;
     const worker = this.worker;
     // The thread closes its connection (checkpointing the WAL) before it is stopped.

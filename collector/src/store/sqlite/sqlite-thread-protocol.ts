@@ -2,6 +2,14 @@
 import type { InsertOutcome } from '../event-store.js';
 import type { EventRow } from './event-row.js';
 import type { SqlValue } from './filter-sql.js';
+import type { SqliteOpenOptions } from './sqlite-database.js';
+
+/** What a thread is started with. */
+export interface SqliteThreadData {
+  open: SqliteOpenOptions;
+  /** The writer inserts and deletes; the reader answers queries and checkpoints the WAL. */
+  role: 'writer' | 'reader';
+}
 
 export type ThreadRequest =
   | { id: number; op: 'insert'; rows: EventRow[] }
