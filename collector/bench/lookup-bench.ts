@@ -81,7 +81,10 @@ export const LOOKUP_CASES: LookupCase[] = [
     query: `eventName=DeleteUser&accessKeyId=AKIA000000000042&startTime=${LOOKUP_RANGE_START + 20 * 86400000}&endTime=${LOOKUP_RANGE_START + 27 * 86400000}`,
   },
   { name: 'free text, common (aws-cli)', query: 'q=aws-cli' },
-  { name: 'free text, rare (req-4242)', query: 'q=%22req-4242%22' },
+  // Matches ~110 old events: the scan walks back through about half of the store.
+  { name: 'free text, rare (req-4242)', query: 'q=req-4242' },
+  // Matches nothing: the worst case, a scan of every event.
+  { name: 'free text, absent', query: 'q=no-such-text' },
 ];
 
 export interface LookupResult {
