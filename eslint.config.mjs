@@ -21,7 +21,7 @@ export default tseslint.config(
       globals: { ...globals.node },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', 'scripts/*.mjs'],
+          allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'collector/bin/*.js'],
         },
         tsconfigRootDir: import.meta.dirname,
       },
@@ -36,7 +36,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'collector/bin/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

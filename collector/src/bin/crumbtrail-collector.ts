@@ -1,7 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
-// A 64 MiB young generation: ingest allocates many short-lived objects per span, and the larger
-// nursery measured ~8% more spans/s (fewer scavenges, less promotion). `npm start` and the test
-// harness pass the same flag; they read it from this line.
 import { collectorCommand, configFromCommand } from '../cli/collector-command.js';
 import { startCollector } from '../collector-service.js';
 

@@ -1,9 +1,14 @@
-#!/usr/bin/env node
 /*
  * `crumbtrail`: the command-line client of a collector's query API.
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, lookupEventsCommand, processIo } from '../cli/lookup-events-command.js';
+
+// Output piped into `head` and the like: stop quietly when the reader goes away.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const io = processIo();
 const program = new Command('crumbtrail')

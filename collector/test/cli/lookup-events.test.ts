@@ -14,7 +14,7 @@ import type { CloudTrailRecord } from '../../src/events/cloudtrail-record.js';
 import type { CollectorProcess } from '../support/collector-process.js';
 import { startCollectorProcess } from '../support/collector-process.js';
 
-const CLI_BIN = resolve(import.meta.dirname, '../../dist/bin/crumbtrail.js');
+const CLI_BIN = resolve(import.meta.dirname, '../../bin/crumbtrail.js');
 const SERVICE = 'iam.example.com';
 /** Recent, so the collector's retention never sweeps the seed away mid-test. */
 const BASE = Date.now() - 60 * 60_000;

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const COLLECTOR_BIN = resolve(import.meta.dirname, '../../dist/bin/crumbtrail-collector.js');
+/** The command users run (the bin shim that loads dist/). */
+export const COLLECTOR_BIN = resolve(import.meta.dirname, '../../bin/crumbtrail-collector.js');
 
 export interface CollectorProcess {
   otlpUrl: string;
