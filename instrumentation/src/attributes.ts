@@ -81,5 +81,14 @@ export const ATTR_CRUMBTRAIL_ERROR_CODE = 'crumbtrail.error.code' as const;
 /** CloudTrail errorMessage. Falls back to the span status message. */
 export const ATTR_CRUMBTRAIL_ERROR_MESSAGE = 'crumbtrail.error.message' as const;
 
+/**
+ * Size in bytes of a requestParameters / responseElements document the instrumentation left out
+ * because it exceeded the 100 KB limit (the collector records the omission in sizeLimits).
+ */
+export const ATTR_CRUMBTRAIL_REQUEST_PARAMETERS_OMITTED_BYTES =
+  'crumbtrail.request.parameters.omitted_bytes' as const;
+export const ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS_OMITTED_BYTES =
+  'crumbtrail.response.elements.omitted_bytes' as const;
+
 /** Value that replaces a redacted secret in requestParameters/responseElements. */
 export const REDACTED_MARKER = '[REDACTED]' as const;

@@ -3,6 +3,8 @@
  * derives events from plain HTTP/RPC spans), so both produce the same event for the same call.
  */
 
+import { STATUS_CODES } from 'node:http';
+
 /** HTTP methods that do not change state: calls with them are readOnly unless told otherwise. */
 const READ_ONLY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
@@ -48,3 +50,10 @@ export const AUDIT_LIMITS = {
   /** requestParameters / responseElements larger than this (serialized) are omitted. */
   omitDocumentBytes: 100 * 1024,
 } as const;
+
+/** "Forbidden", "NotFound", … : a CloudTrail-style error code for an HTTP status ≥ 400. */
+export function errorCodeForHttpStatus(status: number | undefined): string | undefined {
+  if (status === undefined || status < 400) return undefined;
+  const text = STATUS_CODES[status];
+  return text === undefined ? `Http${status}` : text.replace(/[^A-Za-z0-9]+/g, '');
+}

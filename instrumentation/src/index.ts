@@ -1,2 +1,18 @@
 export * from './attributes.js';
 export * from './conventions.js';
+export type * from './types.js';
+export { auditMiddleware, audit, auditErrorHandler } from './express.js';
+export type { ExpressAuditConfig, ExpressRouteOptions } from './express.js';
+export { auditPlugin } from './fastify.js';
+export type { FastifyAuditConfig, FastifyRouteOptions } from './fastify.js';
+export { auditHandler } from './node-http.js';
+export type { NodeHttpAuditOptions } from './node-http.js';
+export { recordApiCall } from './record-api-call.js';
+export type { RecordApiCallOptions } from './record-api-call.js';
+export { identityFromJwt, identityFromApiKey, apiKeyId } from './identity.js';
+export type { JwtIdentityOptions, ApiKeyIdentityOptions, HasHeaders } from './identity.js';
+export { DEFAULT_REDACTED_KEYS } from './redaction.js';
+export { startAuditTrail, createAuditSpanProcessor } from './setup.js';
+export type { AuditTrailSetup, AuditTrail, AuditSpanProcessorOptions, OtlpHttpProtocol } from './setup.js';
+export { CountingBatchSpanProcessor } from './dropped-span-counter.js';
+export type { SpanStats } from './dropped-span-counter.js';

@@ -2,7 +2,6 @@
  * What a call was, before its record is assembled, and the outcome rules shared by the two ways
  * of learning it (crumbtrail attributes, or a plain server span).
  */
-import { STATUS_CODES } from 'node:http';
 import { ATTR_ERROR_TYPE } from '@crumbtrail/instrumentation/attributes';
 import type { Attributes } from '../otlp/decoded-span.js';
 import { readString } from './attribute-readers.js';
@@ -19,12 +18,7 @@ export interface CallDescription {
 /** CloudTrail's generic code for a failure the service did not name. */
 export const UNNAMED_FAILURE_CODE = 'InternalFailure';
 
-/** "Forbidden", "NotFound", … : a CloudTrail-style error code for an HTTP status ≥ 400. */
-export function errorCodeForHttpStatus(status: number | undefined): string | undefined {
-  if (status === undefined || status < 400) return undefined;
-  const text = STATUS_CODES[status];
-  return text === undefined ? `Http${status}` : text.replace(/[^A-Za-z0-9]+/g, '');
-}
+export { errorCodeForHttpStatus } from '@crumbtrail/instrumentation/conventions';
 
 /**
  * error.type when it names the error (an exception class or code). HTTP instrumentations put the

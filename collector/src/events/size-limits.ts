@@ -43,6 +43,12 @@ export class SizeLimiter {
     }
   }
 
+  /** Records a document the instrumentation already left out for its size. */
+  omittedUpstream(field: string, originalBytes: number | undefined): void {
+    if (originalBytes === undefined) return;
+    (this.markers.omitted ??= []).push({ field, originalBytes });
+  }
+
   /** The markers, or undefined when nothing was cut (so the record stays lean). */
   result(): SizeLimitMarkers | undefined {
     return this.markers.truncated === undefined && this.markers.omitted === undefined

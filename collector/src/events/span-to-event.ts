@@ -179,6 +179,14 @@ function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: numb
     eventCategory: category,
     crumbtrail: { traceId: span.traceId, spanId: span.spanId, origin: call.origin },
   };
+  limiter.omittedUpstream(
+    'requestParameters',
+    readInteger(attributes, A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS_OMITTED_BYTES),
+  );
+  limiter.omittedUpstream(
+    'responseElements',
+    readInteger(attributes, A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS_OMITTED_BYTES),
+  );
   setIfDefined(record, 'awsRegion', limiter.truncate('awsRegion', spanOrResource(span, A.ATTR_CLOUD_REGION)));
   setIfDefined(
     record,

@@ -1,0 +1,116 @@
+/*
+ * ApiCallDetails → span attributes, in the contract of ./attributes.ts. Documents pass through the
+ * redactor first, so secrets and oversized bodies never leave the process.
+ */
+import type { Attributes, AttributeValue, Span } from '@opentelemetry/api';
+import * as A from './attributes.js';
+import { AUDIT_LIMITS } from './conventions.js';
+import type { Redactor } from './redaction.js';
+import type { ApiCallDetails, AuditIdentity, AuditResource } from './types.js';
+
+/** The 1 KB CloudTrail cut for short fields, applied here too so oversized values never travel. */
+function short(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length * 3 <= AUDIT_LIMITS.truncateFieldBytes) return value;
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length <= AUDIT_LIMITS.truncateFieldBytes) return value;
+  const cut = bytes.subarray(0, AUDIT_LIMITS.truncateFieldBytes).toString('utf8');
+  return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+}
+
+function set(attributes: Attributes, key: string, value: AttributeValue | undefined): void {
+  if (value !== undefined) attributes[key] = value;
+}
+
+function identityAttributes(attributes: Attributes, identity: AuditIdentity, redactor: Redactor): void {
+  set(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_TYPE, short(identity.type));
+  set(attributes, A.ATTR_USER_NAME, short(identity.userName));
+  set(attributes, A.ATTR_USER_ID, short(identity.principalId));
+  set(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ARN, short(identity.arn));
+  set(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ACCOUNT_ID, short(identity.accountId));
+  set(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_ACCESS_KEY_ID, short(identity.accessKeyId));
+  set(attributes, A.ATTR_CRUMBTRAIL_IDENTITY_INVOKED_BY, short(identity.invokedBy));
+  const session = redactor.document(identity.sessionContext);
+  if (session !== undefined && 'json' in session)
+    attributes[A.ATTR_CRUMBTRAIL_IDENTITY_SESSION_CONTEXT] = session.json;
+}
+
+function resourceAttributes(attributes: Attributes, resources: readonly AuditResource[]): void {
+  if (resources.length === 0) return;
+  // Parallel arrays: OpenTelemetry attributes cannot hold arrays of objects.
+  attributes[A.ATTR_CRUMBTRAIL_RESOURCE_TYPES] = resources.map((r) => short(r.type) ?? '');
+  attributes[A.ATTR_CRUMBTRAIL_RESOURCE_NAMES] = resources.map((r) => short(r.name) ?? '');
+  if (resources.some((r) => r.arn !== undefined)) {
+    attributes[A.ATTR_CRUMBTRAIL_RESOURCE_ARNS] = resources.map((r) => short(r.arn) ?? '');
+  }
+  if (resources.some((r) => r.accountId !== undefined)) {
+    attributes[A.ATTR_CRUMBTRAIL_RESOURCE_ACCOUNT_IDS] = resources.map((r) => short(r.accountId) ?? '');
+  }
+}
+
+function documentAttribute(
+  attributes: Attributes,
+  redactor: Redactor,
+  value: unknown,
+  key: string,
+  omittedKey: string | undefined,
+): void {
+  const document = redactor.document(value);
+  if (document === undefined) return;
+  if ('json' in document) attributes[key] = document.json;
+  else if (omittedKey !== undefined) attributes[omittedKey] = document.omittedBytes;
+}
+
+/** The attributes of one audited call. */
+export function auditAttributes(details: ApiCallDetails, redactor: Redactor): Attributes {
+  const attributes: Attributes = { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: short(details.eventName) ?? '' };
+  set(attributes, A.ATTR_CRUMBTRAIL_EVENT_SOURCE, short(details.eventSource));
+  set(attributes, A.ATTR_CRUMBTRAIL_READ_ONLY, details.readOnly);
+  set(attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY, details.eventCategory);
+  if (details.identity !== undefined) identityAttributes(attributes, details.identity, redactor);
+  if (details.resources !== undefined) resourceAttributes(attributes, details.resources);
+  documentAttribute(
+    attributes,
+    redactor,
+    details.requestParameters,
+    A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS,
+    A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS_OMITTED_BYTES,
+  );
+  documentAttribute(
+    attributes,
+    redactor,
+    details.responseElements,
+    A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS,
+    A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS_OMITTED_BYTES,
+  );
+  documentAttribute(
+    attributes,
+    redactor,
+    details.additionalEventData,
+    A.ATTR_CRUMBTRAIL_ADDITIONAL_EVENT_DATA,
+    undefined,
+  );
+  set(attributes, A.ATTR_CRUMBTRAIL_REQUEST_ID, short(details.requestId));
+  set(attributes, A.ATTR_CLIENT_ADDRESS, short(details.sourceIPAddress));
+  set(attributes, A.ATTR_USER_AGENT_ORIGINAL, short(details.userAgent));
+  if (details.consoleSession === true) attributes[A.ATTR_CRUMBTRAIL_CONSOLE_SESSION] = true;
+  set(attributes, A.ATTR_CRUMBTRAIL_ERROR_CODE, short(details.errorCode));
+  set(attributes, A.ATTR_CRUMBTRAIL_ERROR_MESSAGE, short(details.errorMessage));
+  return attributes;
+}
+
+export function recordAuditAttributes(span: Span, details: ApiCallDetails, redactor: Redactor): void {
+  span.setAttributes(auditAttributes(details, redactor));
+}
+
+/** CloudTrail-style code and message of a thrown error: its code, else its class name. */
+export function describeError(error: unknown): { errorCode: string; errorMessage: string | undefined } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      errorCode: typeof code === 'string' && code.length > 0 ? code : error.name,
+      errorMessage: error.message.length > 0 ? error.message : undefined,
+    };
+  }
+  return { errorCode: 'InternalFailure', errorMessage: typeof error === 'string' ? error : undefined };
+}

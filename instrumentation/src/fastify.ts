@@ -1,0 +1,76 @@
+/*
+ * Fastify 5: `app.register(auditPlugin, config)`, and per-route options in the route's config:
+ *   app.post('/users', { config: { audit: { eventName: 'CreateUser', resources: … } } }, handler)
+ * Every request is recorded when its reply is sent (onSend), before the HTTP server span ends.
+ */
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  beginHttpCall,
+  callOf,
+  finishHttpCall,
+  resolveHttpConfig,
+  resolveIdentity,
+  setRouteOptions,
+} from './http-call.js';
+import type { AuditHttpConfig, AuditRouteOptions } from './types.js';
+
+export type FastifyAuditConfig = AuditHttpConfig<FastifyRequest, FastifyReply>;
+export type FastifyRouteOptions = AuditRouteOptions<FastifyRequest, FastifyReply>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** crumbtrail audit options of this route. */
+    audit?: AuditRouteOptions<FastifyRequest, FastifyReply>;
+  }
+}
+
+function requestParameters(request: FastifyRequest): unknown {
+  const parameters: Record<string, unknown> = {};
+  const nonEmpty = (value: unknown): boolean =>
+    value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0);
+  if (nonEmpty(request.body)) parameters.body = request.body;
+  if (nonEmpty(request.query)) parameters.query = request.query;
+  if (nonEmpty(request.params)) parameters.params = request.params;
+  return Object.keys(parameters).length > 0 ? parameters : undefined;
+}
+
+const plugin: FastifyPluginCallback<FastifyAuditConfig> = (app, config, done) => {
+  const resolved = resolveHttpConfig(config);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (config.ignore?.(request) === true) return;
+    const state = beginHttpCall(request.raw, reply.raw, resolved, request);
+    const route = request.routeOptions.config.audit;
+    if (route !== undefined) setRouteOptions(state, route);
+    state.routeTemplate = request.routeOptions.url;
+    await resolveIdentity(state, route?.identity ?? config.identity, request);
+  });
+
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    const state = callOf(request.raw);
+    if (state !== undefined) state.responseBody = payload;
+    return payload;
+  });
+
+  app.addHook('onError', async (request, _reply, error) => {
+    const state = callOf(request.raw);
+    if (state !== undefined) state.error = error;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const state = callOf<FastifyRequest, FastifyReply>(request.raw);
+    if (state !== undefined) {
+      finishHttpCall(state, resolved, request, reply, reply.statusCode, () => requestParameters(request));
+    }
+    return payload;
+  });
+
+  done();
+};
+
+// What fastify-plugin does: the hooks apply to every route of the app, not only an encapsulated
+// child context.
+(plugin as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(plugin as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'crumbtrail-audit';
+
+export const auditPlugin = plugin;

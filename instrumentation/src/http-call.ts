@@ -1,0 +1,217 @@
+/*
+ * What every HTTP adapter (Express, Fastify, node:http) shares: start an audited call when a
+ * request arrives (enriching the server span OpenTelemetry's http instrumentation already made,
+ * else starting one), and record it when the response is sent, before that span ends.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from './attributes.js';
+import { describeError, recordAuditAttributes } from './audit-attributes.js';
+import { clientAddress, compileTrust, peerAddress } from './client-address.js';
+import type { TrustFunction } from './client-address.js';
+import { deriveHttpEventName, errorCodeForHttpStatus, isReadOnlyHttpMethod } from './conventions.js';
+import type { HttpCallState } from './internal-types.js';
+import { Redactor } from './redaction.js';
+import { safeCall, safeCallAsync } from './safe-hooks.js';
+import { tracer } from './tracer.js';
+import type { ApiCallDetails, AuditHttpConfig, AuditRouteOptions, IdentityResolver } from './types.js';
+
+const DEFAULT_REQUEST_ID_HEADER = 'x-request-id';
+/** A request id from a header is kept only when it looks like one (no log injection). */
+const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+export interface ResolvedHttpConfig<Req, Res> {
+  config: AuditHttpConfig<Req, Res>;
+  trust: TrustFunction;
+  redactor: Redactor;
+  requestIdHeader: string;
+  responseRequestIdHeader: string | false;
+}
+
+export function resolveHttpConfig<Req, Res>(
+  config: AuditHttpConfig<Req, Res> = {},
+): ResolvedHttpConfig<Req, Res> {
+  return {
+    config,
+    trust: compileTrust(config.trustProxy),
+    redactor: new Redactor(config.redaction),
+    requestIdHeader: (config.requestIdHeader ?? DEFAULT_REQUEST_ID_HEADER).toLowerCase(),
+    responseRequestIdHeader: config.responseRequestIdHeader ?? DEFAULT_REQUEST_ID_HEADER,
+  };
+}
+
+const calls = new WeakMap<IncomingMessage, HttpCallState<unknown, unknown>>();
+
+export function callOf<Req, Res>(request: IncomingMessage): HttpCallState<Req, Res> | undefined {
+  // One map for every adapter: the request object itself tells which adapter's types apply.
+  return calls.get(request);
+}
+
+function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A console is a web page: its calls come from a browser, which sends Sec-Fetch-Site and a
+ * Mozilla/… user agent. (Sec-Fetch-Mode alone is not enough: Node's own fetch sends it too.)
+ */
+function looksLikeConsole(request: IncomingMessage): boolean {
+  return (
+    request.headers['sec-fetch-site'] !== undefined && /^Mozilla\//.test(request.headers['user-agent'] ?? '')
+  );
+}
+
+function serverSpan(method: string): { span: Span; ownsSpan: boolean } {
+  const active = trace.getSpan(context.active());
+  if (active?.isRecording() === true) return { span: active, ownsSpan: false };
+  return { span: tracer().startSpan(method, { kind: SpanKind.SERVER }), ownsSpan: true };
+}
+
+/** Starts (or returns the already started) audited call of a request. */
+export function beginHttpCall<Req, Res>(
+  raw: IncomingMessage,
+  rawResponse: ServerResponse,
+  resolved: ResolvedHttpConfig<Req, Res>,
+  request: Req,
+): HttpCallState<Req, Res> {
+  const existing = callOf<Req, Res>(raw);
+  if (existing !== undefined) return existing;
+  const method = (raw.method ?? 'GET').toUpperCase();
+  const given = headerValue(raw, resolved.requestIdHeader);
+  const requestId = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  if (resolved.responseRequestIdHeader !== false && !rawResponse.headersSent) {
+    rawResponse.setHeader(resolved.responseRequestIdHeader, requestId);
+  }
+  const isConsole = resolved.config.isConsoleRequest;
+  const state: HttpCallState<Req, Res> = {
+    ...serverSpan(method),
+    method,
+    requestId,
+    sourceIPAddress: clientAddress(raw, resolved.trust),
+    peerAddress: peerAddress(raw),
+    userAgent: headerValue(raw, 'user-agent'),
+    consoleSession:
+      isConsole === undefined
+        ? looksLikeConsole(raw)
+        : safeCall('isConsoleRequest', () => isConsole(request)) === true,
+    identity: undefined,
+    route: undefined,
+    routeTemplate: undefined,
+    error: undefined,
+    responseBody: undefined,
+    finished: false,
+  };
+  calls.set(raw, state as HttpCallState<unknown, unknown>);
+  return state;
+}
+
+/** Resolves the caller with the route's resolver, else the adapter's; a failure leaves it unknown. */
+export async function resolveIdentity<Req, Res>(
+  state: HttpCallState<Req, Res>,
+  resolver: IdentityResolver<Req> | undefined,
+  request: Req,
+): Promise<void> {
+  if (resolver === undefined) return;
+  const identity = await safeCallAsync('identity resolver', () => resolver(request));
+  if (identity !== undefined) state.identity = identity;
+}
+
+/** Applies per-route options to the call (Express `audit()`, Fastify route config). */
+export function setRouteOptions<Req, Res>(
+  state: HttpCallState<Req, Res>,
+  route: AuditRouteOptions<Req, Res>,
+): void {
+  state.route = route;
+}
+
+function wanted<T>(option: boolean | T | undefined, adapterDefault: boolean | undefined): boolean | T {
+  return option ?? adapterDefault ?? false;
+}
+
+/**
+ * Records the call on its span: once, when the response is sent and before the span ends.
+ * `defaultParameters` gives the framework's request parameters (body, query, route params).
+ */
+export function finishHttpCall<Req, Res>(
+  state: HttpCallState<Req, Res>,
+  resolved: ResolvedHttpConfig<Req, Res>,
+  request: Req,
+  response: Res,
+  statusCode: number,
+  defaultParameters: () => unknown,
+): void {
+  if (state.finished) return;
+  state.finished = true;
+  const { config, redactor } = resolved;
+  const route: AuditRouteOptions<Req, Res> = state.route ?? {};
+  const readOnly = route.readOnly ?? isReadOnlyHttpMethod(state.method);
+  const failure = state.error === undefined ? undefined : describeError(state.error);
+
+  const details: ApiCallDetails = {
+    eventName: route.eventName ?? deriveHttpEventName(state.method, state.routeTemplate),
+    readOnly,
+    requestId: state.requestId,
+    consoleSession: state.consoleSession,
+  };
+  const eventSource = route.eventSource ?? config.eventSource;
+  if (eventSource !== undefined) details.eventSource = eventSource;
+  if (route.eventCategory !== undefined) details.eventCategory = route.eventCategory;
+  if (state.identity !== undefined) details.identity = state.identity;
+  if (state.sourceIPAddress !== undefined) details.sourceIPAddress = state.sourceIPAddress;
+  if (state.userAgent !== undefined) details.userAgent = state.userAgent;
+  const resourcesOf = route.resources;
+  if (resourcesOf !== undefined) {
+    const resources = safeCall('resources', () => resourcesOf(request, response));
+    if (resources !== undefined) details.resources = resources;
+  }
+  const parameters = wanted(route.requestParameters, config.captureRequestParameters);
+  if (typeof parameters === 'function') {
+    details.requestParameters = safeCall('requestParameters', () => parameters(request));
+  } else if (parameters) {
+    details.requestParameters = safeCall('requestParameters', defaultParameters);
+  }
+  // CloudTrail records responseElements for calls that change state only.
+  const elements = readOnly ? false : wanted(route.responseElements, config.captureResponseElements);
+  if (typeof elements === 'function') {
+    details.responseElements = safeCall('responseElements', () =>
+      elements(request, response, state.responseBody),
+    );
+  } else if (elements) {
+    details.responseElements = state.responseBody;
+  }
+  if (failure !== undefined) {
+    details.errorCode = failure.errorCode;
+    if (failure.errorMessage !== undefined) details.errorMessage = failure.errorMessage;
+  } else {
+    const code = errorCodeForHttpStatus(statusCode);
+    if (code !== undefined) details.errorCode = code;
+  }
+
+  const span = state.span;
+  recordAuditAttributes(span, details, redactor);
+  if (state.peerAddress !== undefined) span.setAttribute('network.peer.address', state.peerAddress);
+  if (state.routeTemplate !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, state.routeTemplate);
+  if (state.error instanceof Error) span.recordException(state.error);
+  const hook = config.responseHook;
+  if (hook !== undefined) {
+    safeCall('responseHook', () => {
+      hook(span, request, response);
+    });
+  }
+  if (state.ownsSpan) {
+    span.setAttribute(ATTR_HTTP_REQUEST_METHOD, state.method);
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+    if (state.routeTemplate !== undefined) span.updateName(`${state.method} ${state.routeTemplate}`);
+    // OpenTelemetry's rule for server spans: 5xx is an error, 4xx is the client's and leaves it unset.
+    if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
+}
+
+/** Runs `next` with the call's span active, so spans the handler starts become its children. */
+export function withCallContext<T>(state: HttpCallState<unknown, unknown>, run: () => T): T {
+  return state.ownsSpan ? context.with(trace.setSpan(context.active(), state.span), run) : run();
+}

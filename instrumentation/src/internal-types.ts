@@ -1,0 +1,27 @@
+/* Internal shapes of the instrumentation; never exported from the package. */
+import type { Span } from '@opentelemetry/api';
+import type { AuditIdentity, AuditResource, AuditRouteOptions } from './types.js';
+
+/** Per-request state of an audited HTTP call, from the first middleware to the response. */
+export interface HttpCallState<Req, Res> {
+  span: Span;
+  /** True when crumbtrail started the span (no HTTP instrumentation did): it must end it. */
+  ownsSpan: boolean;
+  method: string;
+  requestId: string;
+  sourceIPAddress: string | undefined;
+  peerAddress: string | undefined;
+  userAgent: string | undefined;
+  consoleSession: boolean;
+  identity: AuditIdentity | undefined;
+  route: AuditRouteOptions<Req, Res> | undefined;
+  /** The route template once the framework knows it (e.g. /users/:id). */
+  routeTemplate: string | undefined;
+  /** An error thrown by the handler, when the framework reports one. */
+  error: unknown;
+  /** The response body object, when the framework hands it over before serialising it. */
+  responseBody: unknown;
+  finished: boolean;
+}
+
+export type { AuditResource };

@@ -1,0 +1,63 @@
+/*
+ * A real OpenTelemetry tracer provider for the tests: spans go to an in-memory exporter through a
+ * SimpleSpanProcessor, with the AsyncLocalStorage context manager, and optionally
+ * @opentelemetry/instrumentation-http so that crumbtrail enriches the span it creates.
+ */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+export interface TestTracing {
+  exporter: InMemorySpanExporter;
+  /** Finished spans whose attributes mark them as audit spans. */
+  auditSpans(): ReadableSpan[];
+  shutdown(): Promise<void>;
+}
+
+/** One HttpInstrumentation for the whole test process: it patches node:http once. */
+let http: HttpInstrumentation | undefined;
+
+export function startTracing(options: { httpInstrumentation: boolean }): TestTracing {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'iam' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  trace.disable();
+  context.disable();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  if (options.httpInstrumentation) {
+    http ??= new HttpInstrumentation();
+    http.setTracerProvider(provider);
+    http.enable();
+  } else {
+    http?.disable();
+  }
+  return {
+    exporter,
+    auditSpans: () =>
+      exporter.getFinishedSpans().filter((span) => span.attributes['crumbtrail.event.name'] !== undefined),
+    async shutdown() {
+      http?.disable();
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** Waits until `count` audit spans have finished (the HTTP span ends on response close). */
+export async function waitForAuditSpans(tracing: TestTracing, count: number): Promise<ReadableSpan[]> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const spans = tracing.auditSpans();
+    if (spans.length >= count) return spans;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`expected ${count} audit spans, got ${tracing.auditSpans().length}`);
+}
