@@ -54,10 +54,23 @@ function instrumentResponse(
   const end = response.end.bind(response) as (...args: unknown[]) => Response;
   response.end = ((...args: unknown[]) => {
     if (state.routeTemplate === undefined) state.routeTemplate = routeTemplate(request);
-    finishHttpCall(state, resolved, request, response, response.statusCode, () => requestParameters(request));
+    // An error middleware answering a failed route sees its own (empty) req.params: give the
+    // resources and requestParameters callbacks the route's params, as a handler would see them.
+    const current = request.params;
+    request.params = routeParams.get(request) ?? current;
+    try {
+      finishHttpCall(state, resolved, request, response, response.statusCode, () =>
+        requestParameters(request),
+      );
+    } finally {
+      request.params = current;
+    }
     return end(...args);
   }) as Response['end'];
 }
+
+/** req.params of the audited route: Express replaces them at each layer it matches after it. */
+const routeParams = new WeakMap<Request, Request['params']>();
 
 function start(
   resolved: ResolvedHttpConfig<Request, Response>,
@@ -97,6 +110,7 @@ export function audit(options: ExpressRouteOptions = {}): RequestHandler {
     const state = start(resolved, request, response);
     setRouteOptions(state, options);
     state.routeTemplate = routeTemplate(request);
+    routeParams.set(request, request.params);
     if (options.identity === undefined) {
       next();
       return;

@@ -39,13 +39,19 @@ export function identityFromJwt(
     const match = /^Bearer\s+([\w-]+)\.([\w-]+)\.([\w-]*)$/i.exec(header(request, headerName) ?? '');
     const payload = match?.[2];
     if (payload === undefined) return undefined;
-    let claims: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
       diag.debug('@crumbtrail/instrumentation: bearer token payload is not JSON');
       return undefined;
     }
+    // A JWT's claims set is a JSON object; null, an array or a primitive is a malformed token.
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      diag.debug('@crumbtrail/instrumentation: bearer token payload is not a JSON object');
+      return undefined;
+    }
+    const claims = parsed as Record<string, unknown>;
     const text = (key: string | undefined): string | undefined =>
       key !== undefined && typeof claims[key] === 'string' ? claims[key] : undefined;
     const identity: AuditIdentity = { type: options.type ?? 'WebIdentityUser' };

@@ -58,7 +58,7 @@ export interface ApiCallDetails {
 
 /** Redaction of secrets and size caps, applied before anything leaves the process. */
 export interface RedactionConfig {
-  /** Extra key patterns whose values are replaced by "[REDACTED]" (matched case-insensitively). */
+  /** Extra key patterns whose values become "[REDACTED]": a string matches keys containing it (any case), a RegExp as written. */
   keys?: (string | RegExp)[];
   /** Replace the default patterns instead of adding to them. */
   replaceDefaultKeys?: boolean;

@@ -117,8 +117,13 @@ for (const variant of variants) {
         assert.equal(response.headers.get('x-request-id'), 'req-123');
         const [span] = await waitForAuditSpans(tracing, 1);
         const attributes = span!.attributes;
-        if (httpInstrumentation)
+        if (httpInstrumentation) {
+          // One span per call: the http instrumentation's server span, enriched.
           assert.equal(tracing.exporter.getFinishedSpans().length, 1, 'one span per call');
+          assert.equal(span!.instrumentationScope.name, '@opentelemetry/instrumentation-http');
+        } else {
+          assert.equal(span!.instrumentationScope.name, '@crumbtrail/instrumentation');
+        }
         assert.equal(attributes[A.ATTR_CRUMBTRAIL_EVENT_NAME], 'CreateUser');
         assert.equal(attributes[A.ATTR_CRUMBTRAIL_EVENT_SOURCE], 'iam.example.com');
         assert.equal(attributes[A.ATTR_CRUMBTRAIL_READ_ONLY], false);

@@ -215,3 +215,20 @@ describe('CloudTrail size limits', () => {
     });
   });
 });
+
+describe('documents the instrumentation already left out', () => {
+  it('marks them omitted with the size the instrumentation measured', () => {
+    const record = recordOf(
+      auditSpan({
+        'crumbtrail.request.parameters.omitted_bytes': 250_000,
+        'crumbtrail.response.elements.omitted_bytes': 180_000,
+      }),
+    );
+    assert.equal(record.requestParameters, null);
+    assert.equal(record.responseElements, null);
+    assert.deepEqual(record.crumbtrail.sizeLimits?.omitted, [
+      { field: 'requestParameters', originalBytes: 250_000 },
+      { field: 'responseElements', originalBytes: 180_000 },
+    ]);
+  });
+});

@@ -3,6 +3,7 @@
  * SimpleSpanProcessor, with the AsyncLocalStorage context manager, and optionally
  * @opentelemetry/instrumentation-http so that crumbtrail enriches the span it creates.
  */
+import { createRequire } from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -35,6 +36,9 @@ export function startTracing(options: { httpInstrumentation: boolean }): TestTra
     http ??= new HttpInstrumentation();
     http.setTracerProvider(provider);
     http.enable();
+    // The instrumentation patches node:http when it is next required, as an application loaded
+    // after its tracing setup would: do that now, so servers created from here on are traced.
+    createRequire(import.meta.url)('node:http');
   } else {
     http?.disable();
   }

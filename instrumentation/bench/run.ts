@@ -1,0 +1,304 @@
+/*
+ * CPU that auditing adds to each request a service serves, measured side by side in one run:
+ *   (a) a plain node:http server, (b) with @opentelemetry/instrumentation-http alone,
+ *   (c) with crumbtrail's auditHandler alone, (d) crumbtrail + instrumentation-http,
+ * each in its own server process (instrumentations patch node:http for the whole process), the
+ * same handler in all four. A separate client process sends the requests (keep-alive, 8 in
+ * flight); each server reports the CPU time (user + system, all threads) it spent between `begin`
+ * and `end`, span export included, so the figure is CPU µs per request. The variants are measured
+ * in interleaved rounds and the median round is reported, since these machines are noisy.
+ *
+ * Traced variants: NodeTracerProvider + BatchSpanProcessor (queue 65,536, batches of 512, 1 s) +
+ * the OTLP/HTTP protobuf exporter, sending to a local sink (sink.ts) that answers 200.
+ *
+ *   node --import tsx instrumentation/bench/run.ts
+ * BENCH_HTTP_REQUESTS (default 20,000 per variant, trivial handler), BENCH_HTTP_WORK_REQUESTS
+ * (default 2,000, 1 ms handler) and BENCH_HTTP_ROUNDS (default 4) scale the run;
+ * BENCH_HTTP_SERVER_FLAGS adds Node flags to the servers (e.g. "--cpu-prof --cpu-prof-dir=DIR").
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResultRow } from '../../collector/bench/statistics.js';
+import { formatNumber, printTable } from '../../collector/bench/statistics.js';
+import type {
+  ClientCommand,
+  ClientMessage,
+  Handler,
+  ServerCommand,
+  ServerMessage,
+  Variant,
+} from './protocol.js';
+import { VARIANTS, calibrateSpin } from './protocol.js';
+import { startSink } from './sink.js';
+
+const CONCURRENCY = 8;
+const WORK_MICROS = 1_000;
+const TARGET_ADDED_MICROS = 10;
+const TARGET_WORK_PERCENT = 5;
+
+/** Which layer made the span active in the handler, per variant (checked before measuring). */
+const EXPECTED_SCOPE: Record<Variant, string> = {
+  plain: 'none',
+  'http-instrumentation': '@opentelemetry/instrumentation-http',
+  crumbtrail: '@crumbtrail/instrumentation',
+  'crumbtrail+http-instrumentation': '@opentelemetry/instrumentation-http',
+};
+
+const LABEL: Record<Variant, string> = {
+  plain: '(a) plain node:http',
+  'http-instrumentation': '(b) instrumentation-http alone',
+  crumbtrail: '(c) crumbtrail alone',
+  'crumbtrail+http-instrumentation': '(d) crumbtrail + instrumentation-http',
+};
+
+const log = (message: string): void => {
+  process.stderr.write(`[bench:instrumentation] ${message}\n`);
+};
+
+/** A forked child answering one message per command. */
+class Child<Command, Message extends { type: string }> {
+  private readonly waiting: ((message: Message) => void)[] = [];
+  private readonly early: Message[] = [];
+
+  constructor(readonly process: ChildProcess) {
+    process.on('message', (message: Message) => {
+      const waiter = this.waiting.shift();
+      if (waiter === undefined) this.early.push(message);
+      else waiter(message);
+    });
+  }
+
+  static start<C, M extends { type: string }>(
+    script: string,
+    args: string[],
+    nodeFlags: string[] = [],
+  ): Child<C, M> {
+    const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
+      execArgv: ['--import', 'tsx', ...nodeFlags],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new Child<C, M>(child);
+  }
+
+  next<T extends Message['type']>(type: T): Promise<Extract<Message, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const accept = (message: Message): void => {
+        if (message.type === type) resolve(message as Extract<Message, { type: T }>);
+        else reject(new Error(`expected "${type}", got ${JSON.stringify(message)}`));
+      };
+      const queued = this.early.shift();
+      if (queued !== undefined) accept(queued);
+      else this.waiting.push(accept);
+    });
+  }
+
+  ask<T extends Message['type']>(command: Command, reply: T): Promise<Extract<Message, { type: T }>> {
+    const answer = this.next(reply);
+    this.process.send(command as object);
+    return answer;
+  }
+
+  /** Disconnects (the child then closes and exits), killing it if it has not exited in 5 s. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        resolve();
+      });
+    });
+    if (child.connected) child.disconnect();
+    const timer = setTimeout(() => {
+      child.kill();
+    }, 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+type ServerChild = Child<ServerCommand, ServerMessage>;
+type ClientChild = Child<ClientCommand, ClientMessage>;
+
+interface Measurement {
+  micros: number;
+  exportedSpans: number;
+  failures: number;
+  requestsPerSecond: number;
+}
+
+async function load(
+  client: ClientChild,
+  port: number,
+  path: string,
+  requests: number,
+  concurrency = CONCURRENCY,
+): Promise<Extract<ClientMessage, { type: 'done' }>> {
+  return client.ask({ type: 'run', port, path, requests, concurrency }, 'done');
+}
+
+async function measure(
+  server: ServerChild,
+  port: number,
+  client: ClientChild,
+  path: string,
+  requests: number,
+): Promise<Measurement> {
+  await server.ask({ type: 'begin' }, 'begun');
+  const done = await load(client, port, path, requests);
+  const ended = await server.ask({ type: 'end' }, 'ended');
+  return {
+    micros: ended.cpuMicros / requests,
+    exportedSpans: ended.exportedSpans,
+    failures: done.failures,
+    requestsPerSecond: (requests / done.elapsedMs) * 1000,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+const mark = (met: boolean): string => (met ? '✔' : '✘');
+
+export async function main(): Promise<ResultRow[]> {
+  const started = performance.now();
+  const requests = Number(process.env.BENCH_HTTP_REQUESTS ?? 20_000);
+  const workRequests = Number(process.env.BENCH_HTTP_WORK_REQUESTS ?? 2_000);
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 4);
+  const perRound: Record<Handler, number> = {
+    trivial: Math.ceil(requests / rounds),
+    work: Math.ceil(workRequests / rounds),
+  };
+  const paths: Record<Handler, string> = { trivial: '/trivial', work: '/work' };
+  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the servers.
+  const serverFlags = (process.env.BENCH_HTTP_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
+  const spinIterations = calibrateSpin(WORK_MICROS);
+  log(`1 ms handler: ${formatNumber(spinIterations)} iterations of spin()`);
+  const sink = await startSink();
+  const servers = new Map<Variant, { child: ServerChild; port: number }>();
+  let client: ClientChild | undefined;
+  try {
+    for (const variant of VARIANTS) {
+      const child = Child.start<ServerCommand, ServerMessage>(
+        './server.ts',
+        [variant, sink.url, String(spinIterations)],
+        serverFlags,
+      );
+      servers.set(variant, { child, port: 0 });
+    }
+    client = Child.start<ClientCommand, ClientMessage>('./client.ts', []);
+    await client.next('ready');
+    for (const [variant, server] of servers) {
+      server.port = (await server.child.next('ready')).port;
+      const probe = await load(client, server.port, '/probe', 1, 1);
+      if (probe.probe !== EXPECTED_SCOPE[variant]) {
+        throw new Error(
+          `${variant}: the handler ran under span scope "${probe.probe}", expected "${EXPECTED_SCOPE[variant]}"`,
+        );
+      }
+      log(`${variant}: warming up (handler span scope: ${probe.probe})…`);
+      await load(client, server.port, paths.trivial, 3_000);
+      await load(client, server.port, paths.work, 200);
+    }
+
+    const results = new Map<string, Measurement[]>();
+    for (const handler of ['trivial', 'work'] as const) {
+      for (let round = 0; round < rounds; round++) {
+        for (const variant of rotate(VARIANTS, round)) {
+          const server = servers.get(variant)!;
+          const result = await measure(server.child, server.port, client, paths[handler], perRound[handler]);
+          const key = `${handler} ${variant}`;
+          results.set(key, [...(results.get(key) ?? []), result]);
+          if (result.failures > 0) throw new Error(`${key}: ${result.failures} requests failed`);
+          if (variant !== 'plain' && result.exportedSpans !== perRound[handler]) {
+            throw new Error(
+              `${key}: exported ${result.exportedSpans} spans for ${perRound[handler]} requests`,
+            );
+          }
+        }
+        log(`${handler} handler: round ${round + 1}/${rounds} done`);
+      }
+    }
+
+    const cpu = (handler: Handler, variant: Variant): number =>
+      median(results.get(`${handler} ${variant}`)!.map((result) => result.micros));
+    for (const [key, measured] of results) {
+      const micros = measured.map((result) => result.micros);
+      log(
+        `${key}: µs/request by round ${micros.map((value) => formatNumber(value, 1)).join(', ')}; ` +
+          `${formatNumber(median(measured.map((result) => result.requestsPerSecond)))} requests/s`,
+      );
+    }
+
+    const rows: ResultRow[] = [];
+    for (const handler of ['trivial', 'work'] as const) {
+      const section = handler === 'trivial' ? 'trivial handler' : '1 ms handler';
+      const plain = cpu(handler, 'plain');
+      const count = perRound[handler] * rounds;
+      rows.push({
+        section,
+        measure: `${LABEL.plain}, CPU µs/request (${formatNumber(count)} requests)`,
+        value: `${formatNumber(plain, 1)} µs`,
+        baseline: '',
+        ratio: '1.00×',
+        target: '',
+      });
+      for (const variant of VARIANTS.slice(1)) {
+        const value = cpu(handler, variant);
+        const added = value - plain;
+        const percent = (added / plain) * 100;
+        let target = '';
+        if (variant === 'crumbtrail') {
+          target =
+            handler === 'trivial'
+              ? `≤ ${TARGET_ADDED_MICROS} µs added ${mark(added <= TARGET_ADDED_MICROS)}`
+              : `≤ ${TARGET_WORK_PERCENT}% ${mark(percent <= TARGET_WORK_PERCENT)}`;
+        }
+        rows.push({
+          section,
+          measure: `${LABEL[variant]}, added CPU/request`,
+          value:
+            handler === 'trivial'
+              ? `+${formatNumber(added, 1)} µs (${formatNumber(value, 1)})`
+              : `+${formatNumber(added, 1)} µs (${formatNumber(percent, 1)}%)`,
+          baseline: `${formatNumber(plain, 1)} µs plain`,
+          ratio: `${formatNumber(value / plain, 2)}×`,
+          target,
+        });
+      }
+      const httpOnly = cpu(handler, 'http-instrumentation');
+      const both = cpu(handler, 'crumbtrail+http-instrumentation');
+      rows.push({
+        section,
+        measure: 'crumbtrail on top of instrumentation-http, (d) − (b)',
+        value: `+${formatNumber(both - httpOnly, 1)} µs`,
+        baseline: `${formatNumber(httpOnly, 1)} µs (b)`,
+        ratio: `${formatNumber(both / httpOnly, 2)}×`,
+        target: '',
+      });
+    }
+    const exports = sink.stats();
+    log(
+      `sink received ${formatNumber(exports.requests)} export requests, ${formatNumber(exports.bytes / 1024 / 1024, 1)} MiB; ` +
+        `run took ${formatNumber((performance.now() - started) / 1000, 1)} s`,
+    );
+    printTable(rows);
+    return rows;
+  } finally {
+    await Promise.all([client?.stop(), ...[...servers.values()].map((server) => server.child.stop())]);
+    await sink.close();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

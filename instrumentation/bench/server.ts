@@ -1,0 +1,141 @@
+/*
+ * One benchmark server process: `node --import tsx server.ts <variant> <sink URL> <spin iterations>`,
+ * forked by run.ts. It serves the same node:http handler in every variant, set up as
+ *   plain                            no OpenTelemetry at all;
+ *   http-instrumentation             @opentelemetry/instrumentation-http alone;
+ *   crumbtrail                       crumbtrail's auditHandler alone (it starts the server span);
+ *   crumbtrail+http-instrumentation  auditHandler enriching the http instrumentation's span;
+ * the traced ones with a NodeTracerProvider (AsyncLocalStorage context, W3C propagator) and a
+ * BatchSpanProcessor exporting OTLP/HTTP protobuf to the orchestrator's sink. On `begin` and `end`
+ * it reads its own CPU time, flushing every span first, so export cost is part of the figure.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type * as NodeHttp from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { trace } from '@opentelemetry/api';
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { auditHandler } from '../src/index.js';
+import type { ServerCommand, ServerMessage, Variant } from './protocol.js';
+import { VARIANTS, spin } from './protocol.js';
+
+const [variantArgument, sinkUrl, iterationsArgument] = process.argv.slice(2);
+const variant = VARIANTS.find((name) => name === variantArgument);
+if (variant === undefined || sinkUrl === undefined || iterationsArgument === undefined) {
+  throw new Error(`usage: server.ts <${VARIANTS.join('|')}> <sink URL> <spin iterations>`);
+}
+const spinIterations = Number(iterationsArgument);
+
+function send(message: ServerMessage): void {
+  process.send?.(message);
+}
+
+let exportedSpans = 0;
+let provider: NodeTracerProvider | undefined;
+
+function startTracing(withHttpInstrumentation: boolean): void {
+  const exporter = new OTLPTraceExporter({ url: `${sinkUrl}/v1/traces` });
+  const exportSpans = exporter.export.bind(exporter);
+  exporter.export = (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
+    exportedSpans += spans.length;
+    exportSpans(spans, done);
+  };
+  provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench' }),
+    // crumbtrail's audit sizing for every variant, so no variant drops spans in a burst.
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, {
+        maxQueueSize: 65_536,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 1_000,
+      }),
+    ],
+  });
+  provider.register();
+  if (withHttpInstrumentation) {
+    // Enabled now, it patches http.Server.prototype.emit the next time http is require()d.
+    new HttpInstrumentation().enable();
+  }
+}
+
+const traced = variant !== 'plain';
+const withHttpInstrumentation =
+  variant === 'http-instrumentation' || variant === 'crumbtrail+http-instrumentation';
+const withCrumbtrail = variant === 'crumbtrail' || variant === 'crumbtrail+http-instrumentation';
+if (traced) startTracing(withHttpInstrumentation);
+// Loaded the CommonJS way (as a CommonJS application would), after the instrumentation: under ESM
+// an `import 'node:http'` is not seen by require-in-the-middle, and nothing would be patched.
+const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
+
+/** Scope of the span active in the handler: shows which layer made the request's span. */
+function activeScope(): string {
+  const span = trace.getActiveSpan() as { instrumentationScope?: { name: string } } | undefined;
+  return span?.instrumentationScope?.name ?? 'none';
+}
+
+/** The same handler in every variant. */
+function handler(request: IncomingMessage, response: ServerResponse): void {
+  let body: string;
+  if (request.url === '/work') body = String(spin(spinIterations));
+  else if (request.url === '/probe') body = activeScope();
+  else body = 'ok';
+  response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+const listener: RequestListener = withCrumbtrail
+  ? auditHandler(
+      {
+        eventName: 'GetStatus',
+        identity: (request) => ({
+          type: 'IAMUser',
+          userName: request.headers['x-user'] as string | undefined,
+        }),
+      },
+      handler,
+    )
+  : handler;
+
+const server = http.createServer({ keepAliveTimeout: 60_000 }, listener);
+
+let cpuAtBegin: NodeJS.CpuUsage | undefined;
+let exportedAtBegin = 0;
+
+async function flush(): Promise<void> {
+  await provider?.forceFlush();
+}
+
+process.on('message', (command: ServerCommand) => {
+  void (async () => {
+    if (command.type === 'begin') {
+      await flush();
+      exportedAtBegin = exportedSpans;
+      cpuAtBegin = process.cpuUsage();
+      send({ type: 'begun' });
+    } else {
+      await flush();
+      const used = process.cpuUsage(cpuAtBegin);
+      send({
+        type: 'ended',
+        cpuMicros: used.user + used.system,
+        exportedSpans: exportedSpans - exportedAtBegin,
+      });
+    }
+  })();
+});
+
+process.on('disconnect', () => {
+  server.closeAllConnections();
+  server.close();
+  void provider?.shutdown();
+});
+
+server.listen(0, '127.0.0.1', () => {
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
