@@ -4,6 +4,7 @@
  * Without a router there is no route template: give eventName, or pass `route` for a derived one.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { diag } from '@opentelemetry/api';
 import {
   beginHttpCall,
   finishHttpCall,
@@ -29,7 +30,7 @@ export function auditHandler(options: NodeHttpAuditOptions, handler: Listener): 
   const resolved = resolveHttpConfig<IncomingMessage, ServerResponse>(options);
   return (request, response) => {
     if (options.ignore?.(request) === true) {
-      void handler(request, response);
+      void answerFailures(handler, request, response, undefined);
       return;
     }
     const state = beginHttpCall(request, response, resolved, request);
@@ -50,11 +51,23 @@ async function run(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  await withCallContext(state as HttpCallState<unknown, unknown>, () =>
+    answerFailures(handler, request, response, state),
+  );
+}
+
+/** Runs the handler; if it throws, records the error (when audited) and answers 500 if it had not answered. */
+async function answerFailures(
+  handler: Listener,
+  request: IncomingMessage,
+  response: ServerResponse,
+  state: HttpCallState<IncomingMessage, ServerResponse> | undefined,
+): Promise<void> {
   try {
-    await withCallContext(state as HttpCallState<unknown, unknown>, () => handler(request, response));
+    await handler(request, response);
   } catch (error) {
-    // The handler threw: record it, and answer 500 if it had not answered yet.
-    state.error = error;
+    if (state !== undefined) state.error = error;
+    else diag.error('@crumbtrail/instrumentation: request handler threw', error);
     if (!response.headersSent) response.statusCode = 500;
     if (!response.writableEnded) response.end();
   }
