@@ -3,17 +3,23 @@
  *   (a) a plain node:http server, (b) with @opentelemetry/instrumentation-http alone,
  *   (c) with crumbtrail's auditHandler alone, (d) crumbtrail + instrumentation-http,
  * each in its own server process (instrumentations patch node:http for the whole process), the
- * same handler in all four. A separate client process sends the requests (keep-alive, 8 in
- * flight); each server reports the CPU time (user + system, all threads) it spent between `begin`
+ * same handler in all four (auditHandler wraps it in (c) and (d)). A separate client process sends
+ * the requests (keep-alive, 8 in flight); each server reports the CPU time (user + system, all threads) it spent between `begin`
  * and `end`, span export included, so the figure is CPU µs per request. The variants are measured
- * in interleaved rounds and the median round is reported, since these machines are noisy.
+ * in interleaved rounds (the order rotating); a variant's added cost is the median over rounds of
+ * its difference from the baseline measured in the same round, shown with the rounds' range
+ * [min – max], since these machines are shared and noisy.
  *
  * Traced variants: NodeTracerProvider + BatchSpanProcessor (queue 65,536, batches of 512, 1 s) +
- * the OTLP/HTTP protobuf exporter, sending to a local sink (sink.ts) that answers 200.
+ * the OTLP/HTTP protobuf exporter, sending to a local sink (sink.ts) that answers 200. Before
+ * measuring, each server is probed for the scope of the span active in its handler, so a variant
+ * whose instrumentation is not really active fails the run instead of measuring nothing; every
+ * request must also have exported exactly one span.
  *
  *   node --import tsx instrumentation/bench/run.ts
  * BENCH_HTTP_REQUESTS (default 20,000 per variant, trivial handler), BENCH_HTTP_WORK_REQUESTS
- * (default 2,000, 1 ms handler) and BENCH_HTTP_ROUNDS (default 4) scale the run;
+ * (default 3,200, 1 ms handler), BENCH_HTTP_ROUNDS (default 8) and BENCH_HTTP_CONCURRENCY
+ * (default 8) shape the run;
  * BENCH_HTTP_SERVER_FLAGS adds Node flags to the servers (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { fork } from 'node:child_process';
@@ -32,7 +38,6 @@ import type {
 import { VARIANTS, calibrateSpin } from './protocol.js';
 import { startSink } from './sink.js';
 
-const CONCURRENCY = 8;
 const WORK_MICROS = 1_000;
 const TARGET_ADDED_MICROS = 10;
 const TARGET_WORK_PERCENT = 5;
@@ -132,7 +137,7 @@ async function load(
   port: number,
   path: string,
   requests: number,
-  concurrency = CONCURRENCY,
+  concurrency: number,
 ): Promise<Extract<ClientMessage, { type: 'done' }>> {
   return client.ask({ type: 'run', port, path, requests, concurrency }, 'done');
 }
@@ -143,9 +148,10 @@ async function measure(
   client: ClientChild,
   path: string,
   requests: number,
+  concurrency: number,
 ): Promise<Measurement> {
   await server.ask({ type: 'begin' }, 'begun');
-  const done = await load(client, port, path, requests);
+  const done = await load(client, port, path, requests, concurrency);
   const ended = await server.ask({ type: 'end' }, 'ended');
   return {
     micros: ended.cpuMicros / requests,
@@ -171,8 +177,9 @@ const mark = (met: boolean): string => (met ? '✔' : '✘');
 export async function main(): Promise<ResultRow[]> {
   const started = performance.now();
   const requests = Number(process.env.BENCH_HTTP_REQUESTS ?? 20_000);
-  const workRequests = Number(process.env.BENCH_HTTP_WORK_REQUESTS ?? 2_000);
-  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 4);
+  const workRequests = Number(process.env.BENCH_HTTP_WORK_REQUESTS ?? 3_200);
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 8);
+  const concurrency = Number(process.env.BENCH_HTTP_CONCURRENCY ?? 8);
   const perRound: Record<Handler, number> = {
     trivial: Math.ceil(requests / rounds),
     work: Math.ceil(workRequests / rounds),
@@ -206,8 +213,8 @@ export async function main(): Promise<ResultRow[]> {
         );
       }
       log(`${variant}: warming up (handler span scope: ${probe.probe})…`);
-      await load(client, server.port, paths.trivial, 3_000);
-      await load(client, server.port, paths.work, 200);
+      await load(client, server.port, paths.trivial, 6_000, concurrency);
+      await load(client, server.port, paths.work, 400, concurrency);
     }
 
     const results = new Map<string, Measurement[]>();
@@ -215,7 +222,14 @@ export async function main(): Promise<ResultRow[]> {
       for (let round = 0; round < rounds; round++) {
         for (const variant of rotate(VARIANTS, round)) {
           const server = servers.get(variant)!;
-          const result = await measure(server.child, server.port, client, paths[handler], perRound[handler]);
+          const result = await measure(
+            server.child,
+            server.port,
+            client,
+            paths[handler],
+            perRound[handler],
+            concurrency,
+          );
           const key = `${handler} ${variant}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           if (result.failures > 0) throw new Error(`${key}: ${result.failures} requests failed`);
@@ -229,12 +243,19 @@ export async function main(): Promise<ResultRow[]> {
       }
     }
 
-    const cpu = (handler: Handler, variant: Variant): number =>
-      median(results.get(`${handler} ${variant}`)!.map((result) => result.micros));
+    /** µs/request of each round, in round order. */
+    const micros = (handler: Handler, variant: Variant): number[] =>
+      results.get(`${handler} ${variant}`)!.map((result) => result.micros);
+    /** Per-round differences against a baseline measured in the same round (paired, so drift cancels). */
+    const added = (handler: Handler, variant: Variant, baseline: Variant): number[] => {
+      const base = micros(handler, baseline);
+      return micros(handler, variant).map((value, round) => value - base[round]!);
+    };
+    const range = (values: readonly number[]): string =>
+      `[${formatNumber(Math.min(...values), 1)} – ${formatNumber(Math.max(...values), 1)}]`;
     for (const [key, measured] of results) {
-      const micros = measured.map((result) => result.micros);
       log(
-        `${key}: µs/request by round ${micros.map((value) => formatNumber(value, 1)).join(', ')}; ` +
+        `${key}: µs/request by round ${measured.map((result) => formatNumber(result.micros, 1)).join(', ')}; ` +
           `${formatNumber(median(measured.map((result) => result.requestsPerSecond)))} requests/s`,
       );
     }
@@ -242,49 +263,49 @@ export async function main(): Promise<ResultRow[]> {
     const rows: ResultRow[] = [];
     for (const handler of ['trivial', 'work'] as const) {
       const section = handler === 'trivial' ? 'trivial handler' : '1 ms handler';
-      const plain = cpu(handler, 'plain');
+      const plain = median(micros(handler, 'plain'));
       const count = perRound[handler] * rounds;
       rows.push({
         section,
-        measure: `${LABEL.plain}, CPU µs/request (${formatNumber(count)} requests)`,
-        value: `${formatNumber(plain, 1)} µs`,
+        measure: `${LABEL.plain}: CPU µs/request (${formatNumber(count)} req.)`,
+        value: `${formatNumber(plain, 1)} µs ${range(micros(handler, 'plain'))}`,
         baseline: '',
         ratio: '1.00×',
         target: '',
       });
-      for (const variant of VARIANTS.slice(1)) {
-        const value = cpu(handler, variant);
-        const added = value - plain;
-        const percent = (added / plain) * 100;
+      const comparisons: [Variant, Variant, string][] = [
+        ['http-instrumentation', 'plain', `${LABEL['http-instrumentation']}: added µs/request`],
+        ['crumbtrail', 'plain', `${LABEL.crumbtrail}: added µs/request`],
+        [
+          'crumbtrail+http-instrumentation',
+          'plain',
+          `${LABEL['crumbtrail+http-instrumentation']}: added µs/request`,
+        ],
+        ['crumbtrail+http-instrumentation', 'http-instrumentation', 'crumbtrail on top of (b), (d) − (b)'],
+      ];
+      for (const [variant, baseline, measure] of comparisons) {
+        const differences = added(handler, variant, baseline);
+        const difference = median(differences);
+        const base = median(micros(handler, baseline));
+        const percent = (difference / base) * 100;
         let target = '';
         if (variant === 'crumbtrail') {
           target =
             handler === 'trivial'
-              ? `≤ ${TARGET_ADDED_MICROS} µs added ${mark(added <= TARGET_ADDED_MICROS)}`
+              ? `≤ ${TARGET_ADDED_MICROS} µs ${mark(difference <= TARGET_ADDED_MICROS)}`
               : `≤ ${TARGET_WORK_PERCENT}% ${mark(percent <= TARGET_WORK_PERCENT)}`;
         }
         rows.push({
           section,
-          measure: `${LABEL[variant]}, added CPU/request`,
+          measure,
           value:
-            handler === 'trivial'
-              ? `+${formatNumber(added, 1)} µs (${formatNumber(value, 1)})`
-              : `+${formatNumber(added, 1)} µs (${formatNumber(percent, 1)}%)`,
-          baseline: `${formatNumber(plain, 1)} µs plain`,
-          ratio: `${formatNumber(value / plain, 2)}×`,
+            `+${formatNumber(difference, 1)} µs ${range(differences)}` +
+            (handler === 'work' ? ` = ${formatNumber(percent, 1)}%` : ''),
+          baseline: `${formatNumber(base, 1)} µs ${baseline === 'plain' ? '(a)' : '(b)'}`,
+          ratio: `${formatNumber((base + difference) / base, 2)}×`,
           target,
         });
       }
-      const httpOnly = cpu(handler, 'http-instrumentation');
-      const both = cpu(handler, 'crumbtrail+http-instrumentation');
-      rows.push({
-        section,
-        measure: 'crumbtrail on top of instrumentation-http, (d) − (b)',
-        value: `+${formatNumber(both - httpOnly, 1)} µs`,
-        baseline: `${formatNumber(httpOnly, 1)} µs (b)`,
-        ratio: `${formatNumber(both / httpOnly, 2)}×`,
-        target: '',
-      });
     }
     const exports = sink.stats();
     log(

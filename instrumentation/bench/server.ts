@@ -22,7 +22,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { auditHandler } from '../src/index.js';
-import type { ServerCommand, ServerMessage, Variant } from './protocol.js';
+import type { ServerCommand, ServerMessage } from './protocol.js';
 import { VARIANTS, spin } from './protocol.js';
 
 const [variantArgument, sinkUrl, iterationsArgument] = process.argv.slice(2);

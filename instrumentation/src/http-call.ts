@@ -86,8 +86,13 @@ export function beginHttpCall<Req, Res>(
     rawResponse.setHeader(resolved.responseRequestIdHeader, requestId);
   }
   const isConsole = resolved.config.isConsoleRequest;
+  // Named properties, not `...serverSpan(method)`: V8 (Node 20) builds a literal that spreads an
+  // object and then adds this many properties on a slow path, ~25 µs of CPU per request
+  // (instrumentation/bench).
+  const { span, ownsSpan } = serverSpan(method);
   const state: HttpCallState<Req, Res> = {
-    ...serverSpan(method),
+    span,
+    ownsSpan,
     method,
     requestId,
     sourceIPAddress: clientAddress(raw, resolved.trust),
