@@ -9,9 +9,12 @@ import type { TrustProxy } from './types.js';
 
 export type TrustFunction = (address: string, hop: number) => boolean;
 
+/** No proxy is trusted: the peer is the client, and X-Forwarded-For need not even be parsed. */
+const TRUST_NONE: TrustFunction = () => false;
+
 /** proxy-addr's trust function for the configuration (false/undefined: trust no proxy). */
 export function compileTrust(trust: TrustProxy | undefined): TrustFunction {
-  if (trust === undefined || trust === false) return () => false;
+  if (trust === undefined || trust === false) return TRUST_NONE;
   if (trust === true) return () => true;
   if (typeof trust === 'function') return trust;
   if (typeof trust === 'number') return (_address, hop) => hop < trust;
@@ -31,5 +34,6 @@ export function peerAddress(request: IncomingMessage): string | undefined {
 
 export function clientAddress(request: IncomingMessage, trust: TrustFunction): string | undefined {
   if (request.socket.remoteAddress === undefined) return undefined;
+  if (trust === TRUST_NONE) return peerAddress(request);
   return plainAddress(proxyAddr(request, trust));
 }
