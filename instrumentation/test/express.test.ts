@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { diag } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
 import express5 from 'express';
 import express4 from 'express4';
 import type { Express, NextFunction, Request, Response } from 'express';
@@ -15,7 +13,7 @@ import * as A from '../src/attributes.js';
 import { audit, auditErrorHandler, auditMiddleware } from '../src/express.js';
 import type { ExpressAuditConfig } from '../src/express.js';
 import type { TestTracing } from './support/tracing.js';
-import { startTracing, waitForAuditSpans } from './support/tracing.js';
+import { captureDiagErrors, startTracing, waitForAuditSpans } from './support/tracing.js';
 
 class AccessDenied extends Error {
   readonly code = 'AccessDenied';
@@ -197,20 +195,15 @@ for (const variant of variants) {
 
 describe('hooks that throw never break a request', () => {
   let tracing: TestTracing;
-  const logged: string[] = [];
+  let diagErrors: ReturnType<typeof captureDiagErrors>;
+  let logged: string[];
   before(() => {
     tracing = startTracing({ httpInstrumentation: false });
-    const logger: DiagLogger = {
-      error: (message: string) => logged.push(message),
-      warn: () => undefined,
-      info: () => undefined,
-      debug: () => undefined,
-      verbose: () => undefined,
-    };
-    diag.setLogger(logger);
+    diagErrors = captureDiagErrors();
+    logged = diagErrors.messages;
   });
   after(async () => {
-    diag.disable();
+    diagErrors.restore();
     await tracing.shutdown();
   });
 

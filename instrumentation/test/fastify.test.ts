@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { diag } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
@@ -14,7 +12,7 @@ import * as A from '../src/attributes.js';
 import { auditPlugin } from '../src/fastify.js';
 import type { FastifyAuditConfig } from '../src/fastify.js';
 import type { TestTracing } from './support/tracing.js';
-import { startTracing, waitForAuditSpans } from './support/tracing.js';
+import { captureDiagErrors, startTracing, waitForAuditSpans } from './support/tracing.js';
 
 /** Waits until `count` spans of any kind have finished. */
 async function waitForFinishedSpans(tracing: TestTracing, count: number): Promise<ReadableSpan[]> {
@@ -292,20 +290,15 @@ for (const httpInstrumentation of [true, false]) {
 
 describe('Fastify: hooks that throw never break a request', () => {
   let tracing: TestTracing;
-  const logged: string[] = [];
+  let diagErrors: ReturnType<typeof captureDiagErrors>;
+  let logged: string[];
   before(() => {
     tracing = startTracing({ httpInstrumentation: false });
-    const logger: DiagLogger = {
-      error: (message: string) => logged.push(message),
-      warn: () => undefined,
-      info: () => undefined,
-      debug: () => undefined,
-      verbose: () => undefined,
-    };
-    diag.setLogger(logger);
+    diagErrors = captureDiagErrors();
+    logged = diagErrors.messages;
   });
   after(async () => {
-    diag.disable();
+    diagErrors.restore();
     await tracing.shutdown();
   });
 

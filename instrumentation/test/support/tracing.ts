@@ -4,7 +4,8 @@
  * @opentelemetry/instrumentation-http so that crumbtrail enriches the span it creates.
  */
 import { createRequire } from 'node:module';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -64,4 +65,23 @@ export async function waitForAuditSpans(tracing: TestTracing, count: number): Pr
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`expected ${count} audit spans, got ${tracing.auditSpans().length}`);
+}
+
+/** Captures what the instrumentation logs through diag.error until `restore()`. */
+export function captureDiagErrors(): { messages: string[]; restore(): void } {
+  const messages: string[] = [];
+  const logger: DiagLogger = {
+    error: (message: string) => messages.push(message),
+    warn: () => undefined,
+    info: () => undefined,
+    debug: () => undefined,
+    verbose: () => undefined,
+  };
+  diag.setLogger(logger);
+  return {
+    messages,
+    restore: () => {
+      diag.disable();
+    },
+  };
 }
