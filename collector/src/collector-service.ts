@@ -37,6 +37,7 @@ export async function startCollector(config: CollectorConfig, logger?: Logger): 
   const store = new SqliteEventStore({
     path: config.dbPath,
     synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
+    queryTimeoutMs: config.queryTimeoutMs,
   });
   // The queue-depth gauge reads the queue lazily, at scrape time.
   const metrics = new CollectorMetrics(() => queue.depth);

@@ -22,6 +22,8 @@ export interface CollectorConfig {
   maxQueueEvents: number;
   /** SQLite synchronous mode: normal survives a process crash, full also a power loss. */
   sqliteSynchronous: 'normal' | 'full';
+  /** A lookup running longer is stopped and answered 503. */
+  queryTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   maxBodyBytes: 64 * 1024 * 1024,
   maxQueueEvents: 100_000,
   sqliteSynchronous: 'normal',
+  queryTimeoutMs: 30_000,
   logLevel: 'info',
 };
 

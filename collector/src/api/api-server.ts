@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
 import type { EventStore } from '../store/event-store.js';
+import { QueryTimeoutError } from '../store/event-store.js';
 import { ApiError } from './api-error.js';
 import type { PagingTokens } from './paging-token.js';
 import { registerCallStatsRoute } from './routes/call-stats-route.js';
@@ -48,11 +49,18 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     );
   });
 
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | ApiError | QueryTimeoutError, request, reply) => {
     if (error instanceof ApiError) {
       return reply
         .code(error.statusCode)
         .send({ error: error.statusCode === 404 ? 'NotFound' : 'BadRequest', message: error.message });
+    }
+    if (error instanceof QueryTimeoutError) {
+      reply.header('retry-after', '5');
+      return reply.code(503).send({
+        error: 'QueryTimeout',
+        message: `${error.message}: narrow the time range or add attribute filters`,
+      });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: 'BadRequest', message: error.message });

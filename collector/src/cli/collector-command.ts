@@ -26,6 +26,7 @@ interface CollectorFlags {
   maxBodyBytes: number;
   maxQueueEvents: number;
   sqliteSynchronous: 'normal' | 'full';
+  queryTimeoutMs: number;
   logLevel: CollectorConfig['logLevel'];
 }
 
@@ -92,6 +93,12 @@ export function collectorCommand(): Command {
         .default(d.sqliteSynchronous),
     )
     .addOption(
+      new Option('--query-timeout-ms <ms>', 'a lookup running longer is stopped (503)')
+        .env('CRUMBTRAIL_QUERY_TIMEOUT_MS')
+        .argParser(integer(1, 3_600_000))
+        .default(d.queryTimeoutMs),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('CRUMBTRAIL_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -113,6 +120,7 @@ export function configFromCommand(command: Command): CollectorConfig {
     maxBodyBytes: flags.maxBodyBytes,
     maxQueueEvents: flags.maxQueueEvents,
     sqliteSynchronous: flags.sqliteSynchronous,
+    queryTimeoutMs: flags.queryTimeoutMs,
     logLevel: flags.logLevel,
   };
 }

@@ -75,6 +75,11 @@ export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
 }
 
+/** A lookup ran past the engine's time limit and was stopped (→ 503: narrow it and retry). */
+export class QueryTimeoutError extends Error {
+  override readonly name: string = 'QueryTimeoutError';
+}
+
 export interface EventStore {
   /** Stores events durably: when the promise resolves, a crash of the process loses none of them. */
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome>;

@@ -177,3 +177,47 @@ describe('events derived from plain OpenTelemetry server spans', () => {
     }
   });
 });
+
+describe('lookups that overrun --query-timeout-ms', () => {
+  it('are stopped and answered 503 with advice, and the next lookup works', async () => {
+    const collector = await startCollectorProcess({ args: ['--query-timeout-ms', '5'] });
+    try {
+      const spans = makeSpans(
+        Array.from({ length: 6000 }, (_, i) => ({
+          time: new Date(Date.UTC(2024, 6, 1) + i),
+          attributes: {
+            [A.ATTR_CRUMBTRAIL_EVENT_NAME]: 'Bulk',
+            [A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS]: JSON.stringify({ padding: 'x'.repeat(4000) }),
+          },
+        })),
+      );
+      const exporter = exporterFor('protobuf', collector.otlpUrl);
+      for (let offset = 0; offset < spans.length; offset += 500) {
+        await exportOrFail(exporter, spans.slice(offset, offset + 500));
+      }
+      // A free-text search for something absent reads all 6,000 records (~25 MB): far over 5 ms.
+      const slow = await getJson<{ error: string; message: string }>(
+        collector.apiUrl,
+        '/api/v1/events?q=absent-text',
+      );
+      assert.equal(slow.status, 503);
+      assert.equal(slow.body.error, 'QueryTimeout');
+      assert.match(slow.body.message, /narrow the time range/);
+      let quick = await getJson<{ events: unknown[] }>(
+        collector.apiUrl,
+        '/api/v1/events?eventName=Bulk&maxResults=1',
+      );
+      // The stopped reader thread is replaced; a lookup that fits the limit is answered again.
+      for (let attempt = 0; attempt < 20 && quick.status !== 200; attempt++) {
+        quick = await getJson<{ events: unknown[] }>(
+          collector.apiUrl,
+          '/api/v1/events?eventName=Bulk&maxResults=1',
+        );
+      }
+      assert.equal(quick.status, 200);
+      assert.equal(quick.body.events.length, 1);
+    } finally {
+      await collector.stop();
+    }
+  });
+});

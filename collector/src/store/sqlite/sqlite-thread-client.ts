@@ -5,13 +5,14 @@
  * the thread (the only way to interrupt a running SQLite statement in better-sqlite3).
  */
 import { Worker } from 'node:worker_threads';
+import { QueryTimeoutError } from '../event-store.js';
 import type { SqliteThreadData, ThreadCall, ThreadReply } from './sqlite-thread-protocol.js';
 
 export type SuccessReply = ThreadReply & { ok: true };
 
 /** The request ran longer than its limit; the thread was stopped. */
-export class SqliteTimeoutError extends Error {
-  override readonly name = 'SqliteTimeoutError';
+export class SqliteTimeoutError extends QueryTimeoutError {
+  override readonly name: string = 'SqliteTimeoutError';
 }
 
 interface Waiting {
@@ -31,6 +32,8 @@ function startWorker(data: SqliteThreadData): Worker {
 
 export class SqliteThreadClient {
   private worker: Worker | undefined;
+  /** Resolves when the current thread has opened the database. */
+  private ready: Promise<void> = Promise.resolve();
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
   private closed = false;
@@ -43,7 +46,15 @@ export class SqliteThreadClient {
   private ensureWorker(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = startWorker(this.data);
+    let markReady: () => void = () => undefined;
+    this.ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
     worker.on('message', (reply: ThreadReply) => {
+      if (reply.id === 0) {
+        markReady();
+        return;
+      }
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
       this.waiting.delete(reply.id);
@@ -89,14 +100,17 @@ export class SqliteThreadClient {
         },
       });
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          const waiter = this.waiting.get(id);
-          if (waiter === undefined) return;
-          this.waiting.delete(id);
-          reject(new SqliteTimeoutError(`the query ran longer than ${timeoutMs} ms and was stopped`));
-          // Everything else waiting on this thread fails too, and is retried by its caller.
-          void worker.terminate();
-        }, timeoutMs);
+        void this.ready.then(() => {
+          if (!this.waiting.has(id)) return;
+          timer = setTimeout(() => {
+            const waiter = this.waiting.get(id);
+            if (waiter === undefined) return;
+            this.waiting.delete(id);
+            reject(new SqliteTimeoutError(`the query ran longer than ${timeoutMs} ms and was stopped`));
+            // Everything else waiting on this thread fails too, and is retried by its caller.
+            void worker.terminate();
+          }, timeoutMs);
+        });
       }
       worker.postMessage({ ...body, id });
     });

@@ -55,6 +55,10 @@ function handle(request: ThreadRequest): ThreadReply {
   }
 }
 
+// Id 0 says the thread is up and the database open: time limits count from here, not from a
+// cold start of the thread.
+port.postMessage({ id: 0, ok: true } satisfies ThreadReply);
+
 port.on('message', (request: ThreadRequest) => {
   let reply: ThreadReply;
   try {
