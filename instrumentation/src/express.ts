@@ -97,6 +97,10 @@ export function auditMiddleware(config: ExpressAuditConfig = {}): RequestHandler
       return;
     }
     const state = start(resolved, request, response);
+    if (config.identity === undefined) {
+      next();
+      return;
+    }
     void resolveIdentity(state, config.identity, request).then(() => {
       next();
     });

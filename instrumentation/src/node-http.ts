@@ -41,7 +41,12 @@ export function auditHandler(options: NodeHttpAuditOptions, handler: Listener): 
       finishHttpCall(state, resolved, request, response, response.statusCode, () => undefined);
       return end(...args);
     }) as ServerResponse['end'];
-    void resolveIdentity(state, options.identity, request).then(() => run(state, handler, request, response));
+    // Without a resolver there is nothing to wait for: no promise hop on every request.
+    if (options.identity === undefined) void run(state, handler, request, response);
+    else
+      void resolveIdentity(state, options.identity, request).then(() =>
+        run(state, handler, request, response),
+      );
   };
 }
 
