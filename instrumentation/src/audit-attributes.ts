@@ -4,18 +4,13 @@
  */
 import type { Attributes, AttributeValue, Span } from '@opentelemetry/api';
 import * as A from './attributes.js';
-import { AUDIT_LIMITS } from './conventions.js';
+import { AUDIT_LIMITS, truncateUtf8 } from './conventions.js';
 import type { Redactor } from './redaction.js';
 import type { ApiCallDetails, AuditIdentity, AuditResource } from './types.js';
 
 /** The 1 KB CloudTrail cut for short fields, applied here too so oversized values never travel. */
 function short(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.length * 3 <= AUDIT_LIMITS.truncateFieldBytes) return value;
-  const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length <= AUDIT_LIMITS.truncateFieldBytes) return value;
-  const cut = bytes.subarray(0, AUDIT_LIMITS.truncateFieldBytes).toString('utf8');
-  return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+  return value === undefined ? undefined : truncateUtf8(value, AUDIT_LIMITS.truncateFieldBytes);
 }
 
 function set(attributes: Attributes, key: string, value: AttributeValue | undefined): void {

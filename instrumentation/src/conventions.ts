@@ -57,3 +57,14 @@ export function errorCodeForHttpStatus(status: number | undefined): string | und
   const text = STATUS_CODES[status];
   return text === undefined ? `Http${status}` : text.replace(/[^A-Za-z0-9]+/g, '');
 }
+
+/**
+ * The value cut to at most `maxBytes` of UTF-8, on a character boundary; the value itself when it
+ * fits. A cheap length test skips the encoding for the usual short value (hot path on both sides).
+ */
+export function truncateUtf8(value: string, maxBytes: number): string {
+  if (value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
+  const cut = Buffer.from(value, 'utf8').subarray(0, maxBytes).toString('utf8');
+  // A multi-byte character split by the cut decodes as U+FFFD: drop it.
+  return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+}

@@ -11,6 +11,7 @@ import {
   finishHttpCall,
   resolveHttpConfig,
   resolveIdentity,
+  requestParametersOf,
   setRouteOptions,
 } from './http-call.js';
 import type { ResolvedHttpConfig } from './http-call.js';
@@ -27,16 +28,8 @@ function routeTemplate(request: Request): string | undefined {
   return `${request.baseUrl}${route.path}`;
 }
 
-/** Express's own view of the parameters: body, query and route params (only the non-empty ones). */
 function requestParameters(request: Request): unknown {
-  const parameters: Record<string, unknown> = {};
-  const body: unknown = request.body;
-  if (body !== undefined && body !== null && !(typeof body === 'object' && Object.keys(body).length === 0)) {
-    parameters.body = body;
-  }
-  if (Object.keys(request.query).length > 0) parameters.query = request.query;
-  if (Object.keys(request.params).length > 0) parameters.params = request.params;
-  return Object.keys(parameters).length > 0 ? parameters : undefined;
+  return requestParametersOf(request.body, request.query, request.params);
 }
 
 /** Records the call just before the response is written, while the HTTP server span is open. */

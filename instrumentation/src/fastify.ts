@@ -10,6 +10,7 @@ import {
   finishHttpCall,
   resolveHttpConfig,
   resolveIdentity,
+  requestParametersOf,
   setRouteOptions,
 } from './http-call.js';
 import type { AuditHttpConfig, AuditRouteOptions } from './types.js';
@@ -25,13 +26,7 @@ declare module 'fastify' {
 }
 
 function requestParameters(request: FastifyRequest): unknown {
-  const parameters: Record<string, unknown> = {};
-  const nonEmpty = (value: unknown): boolean =>
-    value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0);
-  if (nonEmpty(request.body)) parameters.body = request.body;
-  if (nonEmpty(request.query)) parameters.query = request.query;
-  if (nonEmpty(request.params)) parameters.params = request.params;
-  return Object.keys(parameters).length > 0 ? parameters : undefined;
+  return requestParametersOf(request.body, request.query, request.params);
 }
 
 const plugin: FastifyPluginCallback<FastifyAuditConfig> = (app, config, done) => {

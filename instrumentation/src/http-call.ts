@@ -132,6 +132,21 @@ export function setRouteOptions<Req, Res>(
   state.route = route;
 }
 
+function nonEmpty(value: unknown): boolean {
+  return (
+    value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0)
+  );
+}
+
+/** A framework's request parameters (body, query, route params), keeping only the non-empty ones. */
+export function requestParametersOf(body: unknown, query: unknown, params: unknown): unknown {
+  const parameters: Record<string, unknown> = {};
+  if (nonEmpty(body)) parameters.body = body;
+  if (nonEmpty(query)) parameters.query = query;
+  if (nonEmpty(params)) parameters.params = params;
+  return Object.keys(parameters).length > 0 ? parameters : undefined;
+}
+
 function wanted<T>(option: boolean | T | undefined, adapterDefault: boolean | undefined): boolean | T {
   return option ?? adapterDefault ?? false;
 }

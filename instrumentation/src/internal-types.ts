@@ -1,6 +1,6 @@
 /* Internal shapes of the instrumentation; never exported from the package. */
 import type { Span } from '@opentelemetry/api';
-import type { AuditIdentity, AuditResource, AuditRouteOptions } from './types.js';
+import type { AuditIdentity, AuditRouteOptions } from './types.js';
 
 /** Per-request state of an audited HTTP call, from the first middleware to the response. */
 export interface HttpCallState<Req, Res> {
@@ -23,5 +23,3 @@ export interface HttpCallState<Req, Res> {
   responseBody: unknown;
   finished: boolean;
 }
-
-export type { AuditResource };

@@ -18,8 +18,6 @@ export interface CallDescription {
 /** CloudTrail's generic code for a failure the service did not name. */
 export const UNNAMED_FAILURE_CODE = 'InternalFailure';
 
-export { errorCodeForHttpStatus } from '@crumbtrail/instrumentation/conventions';
-
 /**
  * error.type when it names the error (an exception class or code). HTTP instrumentations put the
  * numeric status there, and "_OTHER" means unknown: neither says more than the status code.

@@ -4,12 +4,16 @@
  * span is a call this service made, not one it served.
  */
 import * as A from '@crumbtrail/instrumentation/attributes';
-import { deriveHttpEventName, isReadOnlyHttpMethod } from '@crumbtrail/instrumentation/conventions';
+import {
+  deriveHttpEventName,
+  errorCodeForHttpStatus,
+  isReadOnlyHttpMethod,
+} from '@crumbtrail/instrumentation/conventions';
 import type { DecodedSpan } from '../otlp/decoded-span.js';
 import { SpanKind, StatusCode } from '../otlp/decoded-span.js';
 import { readFirstString, readInteger, readString } from './attribute-readers.js';
 import type { CallDescription } from './call-description.js';
-import { UNNAMED_FAILURE_CODE, errorCodeForHttpStatus, namedErrorType } from './call-description.js';
+import { UNNAMED_FAILURE_CODE, namedErrorType } from './call-description.js';
 
 /** RPC methods named like reads. RPC has no method verb, so this is the best evidence there is. */
 const READ_ONLY_RPC_METHOD = /^(Get|List|Describe|Lookup|Search|Query|Read|Check|Head|Batch(Get|Read))/;

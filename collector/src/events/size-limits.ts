@@ -3,7 +3,7 @@
  * (requestParameters, responseElements, additionalEventData) are omitted above 100 KB. Every cut is
  * recorded in the record's crumbtrail.sizeLimits marker, so a reader knows the record is partial.
  */
-import { AUDIT_LIMITS } from '@crumbtrail/instrumentation/conventions';
+import { AUDIT_LIMITS, truncateUtf8 } from '@crumbtrail/instrumentation/conventions';
 import type { AttributeValue } from '../otlp/decoded-span.js';
 import type { JsonValue, SizeLimitMarkers } from './cloudtrail-record.js';
 
@@ -13,14 +13,9 @@ export class SizeLimiter {
   /** The value cut to at most 1 KB of UTF-8 (on a character boundary), noting the cut. */
   truncate(field: string, value: string | undefined): string | undefined {
     if (value === undefined) return undefined;
-    const limit = AUDIT_LIMITS.truncateFieldBytes;
-    // Fast path: a string of ≤ limit/4 UTF-16 units cannot exceed the limit in UTF-8... nor can
-    // any string whose byte length is within the limit.
-    if (value.length * 3 <= limit || Buffer.byteLength(value, 'utf8') <= limit) return value;
-    (this.markers.truncated ??= []).push(field);
-    const cut = Buffer.from(value, 'utf8').subarray(0, limit).toString('utf8');
-    // A multi-byte character split by the cut decodes as U+FFFD: drop it.
-    return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+    const cut = truncateUtf8(value, AUDIT_LIMITS.truncateFieldBytes);
+    if (cut !== value) (this.markers.truncated ??= []).push(field);
+    return cut;
   }
 
   /**

@@ -4,7 +4,7 @@
  * (see derive-from-server-span.ts). Everything else is ignored and counted.
  */
 import * as A from '@crumbtrail/instrumentation/attributes';
-import { isReadOnlyHttpMethod } from '@crumbtrail/instrumentation/conventions';
+import { errorCodeForHttpStatus, isReadOnlyHttpMethod } from '@crumbtrail/instrumentation/conventions';
 import type { Attributes, DecodedSpan } from '../otlp/decoded-span.js';
 import { StatusCode } from '../otlp/decoded-span.js';
 import {
@@ -22,7 +22,7 @@ import {
   EVENT_VERSION,
 } from './cloudtrail-record.js';
 import type { CallDescription } from './call-description.js';
-import { UNNAMED_FAILURE_CODE, errorCodeForHttpStatus, namedErrorType } from './call-description.js';
+import { UNNAMED_FAILURE_CODE, namedErrorType } from './call-description.js';
 import { deriveServerSpanCall } from './derive-from-server-span.js';
 import { deterministicEventId } from './event-id.js';
 import { SizeLimiter } from './size-limits.js';

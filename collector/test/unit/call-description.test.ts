@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { errorCodeForHttpStatus, namedErrorType } from '../../src/events/call-description.js';
+import { errorCodeForHttpStatus } from '@crumbtrail/instrumentation/conventions';
+import { namedErrorType } from '../../src/events/call-description.js';
 import type { AttributeValue, Attributes } from '../../src/otlp/decoded-span.js';
 
 function attrs(entries: Record<string, AttributeValue>): Attributes {

@@ -67,8 +67,4 @@ export class SqliteWriter {
   deleteOlderThan(cutoffMs: number, maxEvents: number): number {
     return this.deleteBatch(cutoffMs, maxEvents);
   }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
 }
