@@ -11,7 +11,9 @@ import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
 import { EVENTS_PER_COMMIT } from './config.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
+import { InsightEngine } from './insights/insight-engine.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { InsightMetrics } from './metrics/insight-metrics.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
@@ -23,7 +25,15 @@ export interface RunningCollector {
   otlpUrl: string;
   apiUrl: string;
   store: EventStore;
+  /** Undefined when Insights is disabled. */
+  insights: InsightEngine | undefined;
   stop(): Promise<void>;
+}
+
+export interface CollectorRuntime {
+  logger?: Logger;
+  /** The clock Insights judges minutes by (tests replay days of traffic in seconds). */
+  now?: () => number;
 }
 
 function urlOf(address: AddressInfo | string | null): string {
@@ -32,8 +42,12 @@ function urlOf(address: AddressInfo | string | null): string {
   return `http://${host}:${address.port}`;
 }
 
-export async function startCollector(config: CollectorConfig, logger?: Logger): Promise<RunningCollector> {
-  const log = logger ?? pino({ level: config.logLevel });
+export async function startCollector(
+  config: CollectorConfig,
+  runtime: CollectorRuntime = {},
+): Promise<RunningCollector> {
+  const log = runtime.logger ?? pino({ level: config.logLevel });
+  const now = runtime.now ?? Date.now;
   const store = new SqliteEventStore({
     path: config.dbPath,
     synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
@@ -69,7 +83,25 @@ export async function startCollector(config: CollectorConfig, logger?: Logger): 
     logger: log,
     apiToken: config.apiToken,
     isShuttingDown: () => shuttingDown,
+    maxInsightMinutes: config.insights.detector.maxInsightMinutes,
+    now,
   });
+  const insights = config.insights.enabled
+    ? new InsightEngine(
+        store,
+        new InsightMetrics(metrics.registry),
+        {
+          settings: config.insights.detector,
+          countsReadCalls: config.insights.countsReadCalls,
+          latenessMs: config.insights.latenessMs,
+          intervalMs: config.insights.intervalMs,
+          maxSeries: config.insights.maxSeries,
+          maxCatchUpMinutes: 60,
+          now,
+        },
+        log.child({ component: 'insights' }),
+      )
+    : undefined;
   const retention = new RetentionSweeper(
     store,
     {
@@ -87,14 +119,17 @@ export async function startCollector(config: CollectorConfig, logger?: Logger): 
   await receiver.listen({ host: config.host, port: config.otlpPort });
   await api.listen({ host: config.host, port: config.apiPort });
   retention.start();
+  await insights?.start();
   const running: RunningCollector = {
     otlpUrl: urlOf(receiver.server.address()),
     apiUrl: urlOf(api.server.address()),
     store,
+    insights,
     async stop() {
       shuttingDown = true;
       await receiver.close();
       await queue.drain();
+      await insights?.stop();
       await retention.stop();
       await api.close();
       await store.close();

@@ -1,3 +1,6 @@
+import type { DetectorSettings } from './insights/insight-settings.js';
+import { DEFAULT_DETECTOR_SETTINGS } from './insights/insight-settings.js';
+
 /*
  * Collector configuration: every setting has a flag and a CRUMBTRAIL_* environment variable
  * (flags win), with defaults that run the embedded SQLite store on one machine.
@@ -25,6 +28,19 @@ export interface CollectorConfig {
   /** A lookup running longer is stopped and answered 503. */
   queryTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  insights: InsightsConfig;
+}
+
+export interface InsightsConfig {
+  enabled: boolean;
+  detector: DetectorSettings;
+  /** Count read calls in ApiCallRateInsight too (CloudTrail counts write calls only). */
+  countsReadCalls: boolean;
+  intervalMs: number;
+  /** Wait this long after a minute ends before judging it, for late exports. */
+  latenessMs: number;
+  /** APIs tracked at most. */
+  maxSeries: number;
 }
 
 export const DEFAULT_CONFIG: CollectorConfig = {
@@ -42,6 +58,15 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   sqliteSynchronous: 'normal',
   queryTimeoutMs: 30_000,
   logLevel: 'info',
+  insights: {
+    enabled: true,
+    detector: DEFAULT_DETECTOR_SETTINGS,
+    countsReadCalls: false,
+    intervalMs: 60_000,
+    // The instrumentation's batch processor exports every 5 s; 15 s leaves room for a retry.
+    latenessMs: 15_000,
+    maxSeries: 1000,
+  },
 };
 
 /**

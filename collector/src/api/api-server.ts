@@ -1,6 +1,6 @@
 /*
  * The query API (JSON over HTTP): event lookup, one event, distinct values, call-rate series,
- * health and metrics. /api/* requires the bearer token when one is configured.
+ * insights, health and metrics. /api/* requires the bearer token when one is configured.
  */
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
@@ -13,6 +13,7 @@ import type { PagingTokens } from './paging-token.js';
 import { registerCallStatsRoute } from './routes/call-stats-route.js';
 import { registerEventRoutes } from './routes/events-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerInsightsRoute } from './routes/insights-route.js';
 import { registerValuesRoute } from './routes/values-route.js';
 
 export interface ApiServerOptions {
@@ -22,6 +23,9 @@ export interface ApiServerOptions {
   logger: FastifyBaseLogger;
   apiToken: string | undefined;
   isShuttingDown: () => boolean;
+  /** How long an insight can last (the insights route looks back that far before its range). */
+  maxInsightMinutes: number;
+  now: () => number;
 }
 
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
@@ -80,6 +84,10 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   registerEventRoutes(app, options.store, options.tokens);
   registerValuesRoute(app, options.store);
   registerCallStatsRoute(app, options.store);
+  registerInsightsRoute(app, options.store, {
+    maxInsightMinutes: options.maxInsightMinutes,
+    now: options.now,
+  });
   registerHealthRoutes(app, options.store, options.metrics.registry, options.isShuttingDown);
   return app;
 }

@@ -4,11 +4,21 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CollectorConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
+import { MINUTES_PER_DAY } from '../insights/insight-settings.js';
 
 function integer(min: number, max: number): (value: string) => number {
   return (value: string) => {
     if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
       throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+function decimal(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+(\.\d+)?$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
     }
     return Number(value);
   };
@@ -28,10 +38,23 @@ interface CollectorFlags {
   sqliteSynchronous: 'normal' | 'full';
   queryTimeoutMs: number;
   logLevel: CollectorConfig['logLevel'];
+  insights: boolean;
+  insightsBaselineDays: number;
+  insightsThreshold: number;
+  insightsMinCalls: number;
+  insightsMinExcess: number;
+  insightsMinRatio: number;
+  insightsStartAfter: number;
+  insightsEndAfter: number;
+  insightsReadCalls: boolean;
+  insightsIntervalSeconds: number;
+  insightsLatenessSeconds: number;
+  insightsMaxSeries: number;
 }
 
 export function collectorCommand(): Command {
   const d = DEFAULT_CONFIG;
+  const i = d.insights;
   return new Command('crumbtrail-collector')
     .description(
       'Receives OTLP/HTTP spans, stores them as CloudTrail-format audit events and serves lookups.',
@@ -103,6 +126,81 @@ export function collectorCommand(): Command {
         .env('CRUMBTRAIL_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default(d.logLevel),
+    )
+    .addOption(new Option('--no-insights', 'do not run Insights').env('CRUMBTRAIL_NO_INSIGHTS'))
+    .addOption(
+      new Option('--insights-baseline-days <days>', 'Insights: trailing window the baseline is drawn from')
+        .env('CRUMBTRAIL_INSIGHTS_BASELINE_DAYS')
+        .argParser(integer(1, 90))
+        .default(i.detector.baselineMinutes / MINUTES_PER_DAY),
+    )
+    .addOption(
+      new Option('--insights-threshold <z>', 'Insights: z-score a minute must reach to be unusual')
+        .env('CRUMBTRAIL_INSIGHTS_THRESHOLD')
+        .argParser(decimal(1, 100))
+        .default(i.detector.zThreshold),
+    )
+    .addOption(
+      new Option('--insights-min-calls <count>', 'Insights: calls (or errors) a minute needs to be unusual')
+        .env('CRUMBTRAIL_INSIGHTS_MIN_CALLS')
+        .argParser(integer(1, 1_000_000))
+        .default(i.detector.minCount),
+    )
+    .addOption(
+      new Option(
+        '--insights-min-excess <count>',
+        'Insights: calls (or errors) above the expected count needed',
+      )
+        .env('CRUMBTRAIL_INSIGHTS_MIN_EXCESS')
+        .argParser(integer(0, 1_000_000))
+        .default(i.detector.minExcess),
+    )
+    .addOption(
+      new Option('--insights-min-ratio <ratio>', 'Insights: multiple of the expected value needed')
+        .env('CRUMBTRAIL_INSIGHTS_MIN_RATIO')
+        .argParser(decimal(1, 1000))
+        .default(i.detector.minRatio),
+    )
+    .addOption(
+      new Option(
+        '--insights-start-after <minutes>',
+        'Insights: unusual minutes in a row that start an insight',
+      )
+        .env('CRUMBTRAIL_INSIGHTS_START_AFTER')
+        .argParser(integer(1, 60))
+        .default(i.detector.startAfter),
+    )
+    .addOption(
+      new Option('--insights-end-after <minutes>', 'Insights: usual minutes in a row that end an insight')
+        .env('CRUMBTRAIL_INSIGHTS_END_AFTER')
+        .argParser(integer(1, 600))
+        .default(i.detector.endAfter),
+    )
+    .addOption(
+      new Option('--insights-read-calls', 'Insights: count read calls in call rates too (default: writes)')
+        .env('CRUMBTRAIL_INSIGHTS_READ_CALLS')
+        .default(i.countsReadCalls),
+    )
+    .addOption(
+      new Option('--insights-interval-seconds <seconds>', 'Insights: how often to evaluate')
+        .env('CRUMBTRAIL_INSIGHTS_INTERVAL_SECONDS')
+        .argParser(integer(1, 3600))
+        .default(i.intervalMs / 1000),
+    )
+    .addOption(
+      new Option(
+        '--insights-lateness-seconds <seconds>',
+        'Insights: wait after a minute ends before judging it',
+      )
+        .env('CRUMBTRAIL_INSIGHTS_LATENESS_SECONDS')
+        .argParser(integer(0, 600))
+        .default(i.latenessMs / 1000),
+    )
+    .addOption(
+      new Option('--insights-max-series <count>', 'Insights: APIs (source + name) tracked at most')
+        .env('CRUMBTRAIL_INSIGHTS_MAX_SERIES')
+        .argParser(integer(1, 100_000))
+        .default(i.maxSeries),
     );
 }
 
@@ -122,5 +220,22 @@ export function configFromCommand(command: Command): CollectorConfig {
     sqliteSynchronous: flags.sqliteSynchronous,
     queryTimeoutMs: flags.queryTimeoutMs,
     logLevel: flags.logLevel,
+    insights: {
+      enabled: flags.insights,
+      detector: {
+        ...DEFAULT_CONFIG.insights.detector,
+        baselineMinutes: flags.insightsBaselineDays * MINUTES_PER_DAY,
+        zThreshold: flags.insightsThreshold,
+        minCount: flags.insightsMinCalls,
+        minExcess: flags.insightsMinExcess,
+        minRatio: flags.insightsMinRatio,
+        startAfter: flags.insightsStartAfter,
+        endAfter: flags.insightsEndAfter,
+      },
+      countsReadCalls: flags.insightsReadCalls,
+      intervalMs: flags.insightsIntervalSeconds * 1000,
+      latenessMs: flags.insightsLatenessSeconds * 1000,
+      maxSeries: flags.insightsMaxSeries,
+    },
   };
 }

@@ -61,7 +61,7 @@ export interface CrumbtrailExtension {
   /** HTTP status code of the call, when it was an HTTP call. */
   httpStatusCode?: number;
   /** "instrumentation" for crumbtrail spans, "http-span" / "rpc-span" for derived events. */
-  origin?: 'instrumentation' | 'http-span' | 'rpc-span' | 'insights';
+  origin?: 'instrumentation' | 'http-span' | 'rpc-span';
   sizeLimits?: SizeLimitMarkers;
 }
 
@@ -90,16 +90,75 @@ export interface CloudTrailRecord {
   eventCategory: string;
   sessionCredentialFromConsole?: 'true';
   tlsDetails?: TlsDetails;
-  insightDetails?: { [key: string]: JsonValue };
   crumbtrail: CrumbtrailExtension;
+}
+
+/** One attribute's top values in an insight: CloudTrail's `attributions` entries. */
+export interface InsightAttribution {
+  attribute: 'userIdentityArn' | 'userAgent' | 'errorCode';
+  insight: { value: string; average: number }[];
+  baseline: { value: string; average: number }[];
+}
+
+export interface InsightDetails {
+  state: 'Start' | 'End';
+  eventSource: string;
+  eventName: string;
+  insightType: 'ApiCallRateInsight' | 'ApiErrorRateInsight';
+  insightContext: {
+    statistics: {
+      /** Calls per minute (call rate) or error fraction (error rate) the baseline expected. */
+      baseline: { average: number };
+      /** ...and what was seen: in the first minutes for a Start, over the whole insight for an End. */
+      insight: { average: number };
+      /** Minutes. */
+      insightDuration?: number;
+      baselineDuration: number;
+    };
+    attributions: InsightAttribution[];
+  };
+}
+
+/** What crumbtrail adds to an insight record: why it fired, in figures and in words. */
+export interface InsightExplanation {
+  /** Highest z-score reached, and the threshold it was compared with. */
+  score: number;
+  threshold: number;
+  /** "seasonal" (same time of day on earlier days), or "warming-up" (too little history yet). */
+  baseline: 'seasonal' | 'warming-up';
+  /** Calls per minute during the insight (for error rates: all calls). */
+  callsPerMinute: number;
+  /** For an End: "normal" (traffic returned to its baseline) or "max-duration" (the new normal). */
+  endReason?: 'normal' | 'max-duration';
+  summary: string;
+}
+
+/** An insight event: CloudTrail's AwsCloudTrailInsight record. */
+export interface InsightRecord {
+  eventVersion: string;
+  eventTime: string;
+  awsRegion?: string;
+  eventID: string;
+  eventType: typeof EVENT_TYPE_INSIGHT;
+  recipientAccountId?: string;
+  sharedEventID: string;
+  insightDetails: InsightDetails;
+  eventCategory: typeof EVENT_CATEGORY_INSIGHT;
+  crumbtrail: { origin: 'insights'; insight: InsightExplanation };
+}
+
+export type AuditRecord = CloudTrailRecord | InsightRecord;
+
+export function isInsightRecord(record: AuditRecord): record is InsightRecord {
+  return record.eventType === EVENT_TYPE_INSIGHT;
 }
 
 /**
  * A record ready for storage: the record plus the values the store indexes, computed once at
  * ingest so no engine has to dig them out of the JSON again.
  */
-export interface StoredEvent {
-  record: CloudTrailRecord;
+export interface StoredEvent<R extends AuditRecord = AuditRecord> {
+  record: R;
   /** Epoch milliseconds of eventTime. */
   eventTimeMs: number;
   /** What the Username lookup attribute matches: userIdentity.userName, else principalId. */

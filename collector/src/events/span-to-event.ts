@@ -33,7 +33,9 @@ export interface MappingOptions {
 }
 
 export type MappingResult =
-  { outcome: 'event'; event: StoredEvent } | { outcome: 'ignored' } | { outcome: 'rejected'; reason: string };
+  | { outcome: 'event'; event: StoredEvent<CloudTrailRecord> }
+  | { outcome: 'ignored' }
+  | { outcome: 'rejected'; reason: string };
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -147,7 +149,11 @@ function setIfDefined<K extends keyof CloudTrailRecord>(
   if (value !== undefined) record[key] = value;
 }
 
-function buildRecord(span: DecodedSpan, call: CallDescription, eventTimeMs: number): StoredEvent {
+function buildRecord(
+  span: DecodedSpan,
+  call: CallDescription,
+  eventTimeMs: number,
+): StoredEvent<CloudTrailRecord> {
   const attributes = span.attributes;
   const limiter = new SizeLimiter();
   const category = readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY) ?? EVENT_CATEGORY_MANAGEMENT;

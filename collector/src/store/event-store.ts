@@ -70,6 +70,57 @@ export interface InsertOutcome {
   duplicates: number;
 }
 
+/** An API the store has seen calls for, and the first minute it saw one (whole minutes since the epoch). */
+export interface ApiSeries {
+  eventSource: string;
+  eventName: string;
+  firstMinute: number;
+}
+
+/** One API's calls in one minute (insight events are not counted). */
+export interface MinuteCount {
+  minute: number;
+  eventSource: string;
+  eventName: string;
+  writeCalls: number;
+  readCalls: number;
+  /** Calls that returned an error, reads and writes. */
+  errors: number;
+}
+
+/** Whole minutes since the epoch, both ends included. */
+export interface MinuteRange {
+  from: number;
+  to: number;
+}
+
+export const ATTRIBUTION_ATTRIBUTES = ['userIdentityArn', 'userAgent', 'errorCode'] as const;
+export type AttributionAttribute = (typeof ATTRIBUTION_ATTRIBUTES)[number];
+
+/** Who and what made up an API's calls in a time range: the input of insight attributions. */
+export interface AttributionQuery {
+  eventSource: string;
+  eventName: string;
+  /** Epoch milliseconds, start included, end excluded. */
+  fromMs: number;
+  toMs: number;
+  /** Count write calls only (call-rate insights on writes). */
+  writeCallsOnly: boolean;
+  /** Count failed calls only (error-rate insights). */
+  errorsOnly: boolean;
+  /** At most this many of the newest calls are read; averages then cover the time they span. */
+  maxEvents: number;
+  /** Values returned per attribute. */
+  top: number;
+}
+
+export interface AttributionCounts {
+  /** Calls read (≤ maxEvents) and the time of the oldest one. */
+  events: number;
+  oldestMs: number | undefined;
+  top: Record<AttributionAttribute, ValueCount[]>;
+}
+
 /** Thrown by an engine for a cursor it did not produce (→ 400). */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -89,6 +140,15 @@ export interface EventStore {
   callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]>;
   /** Deletes up to maxEvents events older than cutoffMs; returns how many went. */
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
+  /** Every API seen. */
+  apiSeries(): Promise<ApiSeries[]>;
+  /** Per-minute counts of every API in the given minute ranges (minutes without calls are absent). */
+  minuteCounts(ranges: readonly MinuteRange[]): Promise<MinuteCount[]>;
+  attributionCounts(query: AttributionQuery): Promise<AttributionCounts>;
+  /** Small named values a component keeps with the data (e.g. how far Insights has evaluated). */
+  readState(name: string): Promise<string | undefined>;
+  /** Written durably, after every write before it. */
+  writeState(name: string, value: string): Promise<void>;
   /** A random secret created once per store and kept with the data (e.g. to sign paging tokens). */
   secret(name: string): Promise<Buffer>;
   /** Resolves when the engine can serve reads and writes. */

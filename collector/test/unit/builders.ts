@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { CloudTrailRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
+import type { CloudTrailRecord, InsightRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
 import type { MappingOptions } from '../../src/events/span-to-event.js';
 import { spanToEvent } from '../../src/events/span-to-event.js';
+import { insightEvent as buildInsightEvent } from '../../src/insights/insight-event.js';
 import type { AttributeValue, DecodedSpan } from '../../src/otlp/decoded-span.js';
 import { SpanKind, StatusCode } from '../../src/otlp/decoded-span.js';
 
@@ -59,7 +60,10 @@ export function auditSpan(
 }
 
 /** The event a span maps to; fails the test when the span is ignored or rejected. */
-export function eventOf(decoded: DecodedSpan, options: MappingOptions = NO_DERIVATION): StoredEvent {
+export function eventOf(
+  decoded: DecodedSpan,
+  options: MappingOptions = NO_DERIVATION,
+): StoredEvent<CloudTrailRecord> {
   const result = spanToEvent(decoded, options);
   if (result.outcome !== 'event') assert.fail(`expected an event, got ${JSON.stringify(result)}`);
   return result.event;
@@ -99,7 +103,7 @@ export interface EventSpec {
 let nextEventNumber = 0;
 
 /** A StoredEvent made by spanToEvent from an audit span described by `spec`; each call gets its own span id. */
-export function storedEvent(spec: EventSpec): StoredEvent {
+export function storedEvent(spec: EventSpec): StoredEvent<CloudTrailRecord> {
   const n = nextEventNumber++;
   const attributes: AttributeRecord = {
     'crumbtrail.event.name': spec.eventName ?? 'CreateUser',
@@ -130,16 +134,35 @@ export function storedEvent(spec: EventSpec): StoredEvent {
   );
 }
 
-/**
- * An Insight event. Spans cannot produce them (the mapping rejects the category), so this takes
- * a mapped event and turns it into one, as an insights generator writing to the store would.
- */
-export function insightEvent(spec: EventSpec): StoredEvent {
-  const event = storedEvent(spec);
-  event.record.eventCategory = 'Insight';
-  event.record.eventType = 'AwsCloudTrailInsight';
-  event.record.managementEvent = false;
-  return event;
+/** A real insight Start event (as the Insights engine writes it) about the API in `spec`. */
+export function insightEvent(spec: EventSpec): StoredEvent<InsightRecord> {
+  const minute = Math.floor(spec.timeMs / 60_000);
+  const event = buildInsightEvent({
+    subject: {
+      eventSource: spec.eventSource ?? 'iam.example.com',
+      eventName: spec.eventName ?? 'CreateUser',
+      type: 'ApiCallRateInsight',
+    },
+    transition: {
+      state: 'Start',
+      figures: {
+        startMinute: minute,
+        endMinute: minute + 2,
+        insightAverage: 40,
+        baselineAverage: 2,
+        peakScore: 12,
+        baselineKind: 'seasonal',
+        callsPerMinute: 40,
+      },
+    },
+    attributions: [],
+    baselineMinutes: 10_080,
+    threshold: 4,
+    countsReadCalls: false,
+  });
+  // Exactly the time asked for (the engine writes whole minutes), so data sets keep their order.
+  event.record.eventTime = new Date(spec.timeMs).toISOString();
+  return { ...event, eventTimeMs: spec.timeMs };
 }
 
 /** A fresh directory under the OS temp dir, and a function that removes it. */

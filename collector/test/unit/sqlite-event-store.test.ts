@@ -4,18 +4,22 @@ import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import type { StoredEvent } from '../../src/events/cloudtrail-record.js';
+import type { AuditRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
+import { isInsightRecord } from '../../src/events/cloudtrail-record.js';
 import type { EventFilter, LookupField, LookupPage } from '../../src/store/event-store.js';
 import { InvalidCursorError } from '../../src/store/event-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
-import { insightEvent, parseRecord, storedEvent, tempDir } from './builders.js';
+import { insightEvent, storedEvent, tempDir } from './builders.js';
 
 const BASE = Date.UTC(2024, 0, 1); // a multiple of every step used below
 
 /** The event names of a page, in order. */
 function names(page: LookupPage): string[] {
-  return page.records.map((record) => parseRecord(record).eventName);
+  return page.records.map((text) => {
+    const record = JSON.parse(text) as AuditRecord;
+    return isInsightRecord(record) ? record.insightDetails.eventName : record.eventName;
+  });
 }
 
 function filter(fields: EventFilter['fields'] = {}, rest: Omit<EventFilter, 'fields'> = {}): EventFilter {
@@ -372,7 +376,7 @@ describe('SqliteEventStore', () => {
         inspect(path, (db) =>
           db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
         ),
-        ['event_resources', 'events', 'store_meta'],
+        ['api_series', 'event_resources', 'events', 'minute_counts', 'store_meta'],
       );
       assert.equal(
         inspect(path, (db) => db.prepare('SELECT COUNT(*) FROM events').pluck().get()),

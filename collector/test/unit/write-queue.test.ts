@@ -2,8 +2,14 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import type { StoredEvent } from '../../src/events/cloudtrail-record.js';
+import type { AuditRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
+import { isInsightRecord } from '../../src/events/cloudtrail-record.js';
 import type {
+  ApiSeries,
+  AttributionCounts,
+  AttributionQuery,
+  MinuteCount,
+  MinuteRange,
   CallCount,
   EventFilter,
   EventStore,
@@ -23,6 +29,10 @@ const BASE = Date.UTC(2024, 0, 1);
  * A real SqliteEventStore behind a delegating store that records each insert, can hold inserts
  * until the test opens a gate, and can be told to fail the next inserts.
  */
+function recordName(record: AuditRecord): string {
+  return isInsightRecord(record) ? record.insightDetails.eventName : record.eventName;
+}
+
 class InstrumentedStore implements EventStore {
   /** Event names of each insert call, in call order. */
   readonly inserts: string[][] = [];
@@ -43,7 +53,7 @@ class InstrumentedStore implements EventStore {
   }
 
   async insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
-    this.inserts.push(events.map((event) => event.record.eventName));
+    this.inserts.push(events.map((event) => recordName(event.record)));
     this.insertStarted?.();
     if (this.hold !== undefined) await this.hold;
     if (this.failNext > 0) {
@@ -70,6 +80,21 @@ class InstrumentedStore implements EventStore {
   }
   secret(name: string): Promise<Buffer> {
     return this.inner.secret(name);
+  }
+  apiSeries(): Promise<ApiSeries[]> {
+    return this.inner.apiSeries();
+  }
+  minuteCounts(ranges: readonly MinuteRange[]): Promise<MinuteCount[]> {
+    return this.inner.minuteCounts(ranges);
+  }
+  attributionCounts(query: AttributionQuery): Promise<AttributionCounts> {
+    return this.inner.attributionCounts(query);
+  }
+  readState(name: string): Promise<string | undefined> {
+    return this.inner.readState(name);
+  }
+  writeState(name: string, value: string): Promise<void> {
+    return this.inner.writeState(name, value);
   }
   ping(): Promise<void> {
     return this.inner.ping();

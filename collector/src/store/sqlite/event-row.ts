@@ -3,6 +3,7 @@
  * thread (plain values clone cheaply between threads), inserted there.
  */
 import type { StoredEvent } from '../../events/cloudtrail-record.js';
+import { isInsightRecord } from '../../events/cloudtrail-record.js';
 
 export interface EventRow {
   eventId: string;
@@ -23,6 +24,23 @@ export interface EventRow {
 
 export function toEventRow(event: StoredEvent): EventRow {
   const { record } = event;
+  if (isInsightRecord(record)) {
+    // An insight is about one API: it is found by that API's name and source.
+    return {
+      eventId: record.eventID,
+      eventTimeMs: event.eventTimeMs,
+      eventName: record.insightDetails.eventName,
+      eventSource: record.insightDetails.eventSource,
+      username: null,
+      accessKeyId: null,
+      readOnly: 0,
+      errorCode: null,
+      sourceIp: null,
+      eventCategory: record.eventCategory,
+      record: JSON.stringify(record),
+      resources: [],
+    };
+  }
   return {
     eventId: record.eventID,
     eventTimeMs: event.eventTimeMs,

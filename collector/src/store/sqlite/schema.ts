@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 CREATE TABLE events (
@@ -52,6 +52,41 @@ CREATE TABLE store_meta (
 ) WITHOUT ROWID;
 `;
 
+/*
+ * Version 2: per-minute call counts per API, kept by the writer in the same transaction as the
+ * events they count (so they can never disagree after a crash), for Insights. Keyed by minute
+ * first: an evaluation reads a few minute ranges for every API at once.
+ */
+const SCHEMA_V2 = `
+CREATE TABLE minute_counts (
+  minute       INTEGER NOT NULL,
+  event_source TEXT    NOT NULL,
+  event_name   TEXT    NOT NULL,
+  write_calls  INTEGER NOT NULL,
+  read_calls   INTEGER NOT NULL,
+  errors       INTEGER NOT NULL,
+  PRIMARY KEY (minute, event_source, event_name)
+) WITHOUT ROWID;
+
+-- Every API seen, and its first minute: how much history its baseline has.
+CREATE TABLE api_series (
+  event_source TEXT    NOT NULL,
+  event_name   TEXT    NOT NULL,
+  first_minute INTEGER NOT NULL,
+  PRIMARY KEY (event_source, event_name)
+) WITHOUT ROWID;
+`;
+
+/** Counts for events stored before version 2 (a one-time scan when upgrading). */
+const BACKFILL_V2 = `
+INSERT INTO minute_counts (minute, event_source, event_name, write_calls, read_calls, errors)
+  SELECT event_time / 60000, event_source, event_name, SUM(read_only = 0), SUM(read_only = 1),
+         SUM(error_code IS NOT NULL)
+  FROM events WHERE event_category != 'Insight' GROUP BY 1, 2, 3;
+INSERT INTO api_series (event_source, event_name, first_minute)
+  SELECT event_source, event_name, MIN(minute) FROM minute_counts GROUP BY 1, 2;
+`;
+
 /** Creates or upgrades the schema; refuses a file written by a newer crumbtrail. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -62,7 +97,11 @@ export function migrate(db: Database.Database): void {
   }
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    db.exec(SCHEMA_V1);
+    if (version < 1) db.exec(SCHEMA_V1);
+    if (version < 2) {
+      db.exec(SCHEMA_V2);
+      db.exec(BACKFILL_V2);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

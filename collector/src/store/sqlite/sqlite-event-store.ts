@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../events/cloudtrail-record.js';
 import type {
+  ApiSeries,
+  AttributionCounts,
+  AttributionQuery,
   CallCount,
   EventFilter,
   EventStore,
@@ -19,9 +22,12 @@ import type {
   LookupField,
   LookupPage,
   LookupRequest,
+  MinuteCount,
+  MinuteRange,
   ValueCount,
 } from '../event-store.js';
 import { InvalidCursorError } from '../event-store.js';
+import { EVENT_CATEGORY_INSIGHT } from '../../events/cloudtrail-record.js';
 import { toEventRow } from './event-row.js';
 import type { EventRow } from './event-row.js';
 import { columnOf, filterToSql, isResourceField } from './filter-sql.js';
@@ -52,6 +58,8 @@ interface SqlRunner {
   insert(rows: EventRow[]): Promise<InsertOutcome>;
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
   query(sql: string, params: SqlValue[]): Promise<unknown[]>;
+  /** One write statement, ordered after the writes before it. */
+  run(sql: string, params: SqlValue[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +73,9 @@ function threadRunner(options: SqliteStoreOptions): SqlRunner {
     deleteOlderThan: async (cutoffMs, maxEvents) =>
       (await writer.call({ op: 'deleteOlderThan', cutoffMs, maxEvents })).deleted ?? 0,
     query: async (sql, params) => (await reader.call({ op: 'query', sql, params }, timeoutMs)).rows ?? [],
+    run: async (sql, params) => {
+      await writer.call({ op: 'run', sql, params });
+    },
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -78,6 +89,10 @@ function inlineRunner(db: Database.Database): SqlRunner {
     insert: (rows) => Promise.resolve(writer.insert(rows)),
     deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
     query: (sql, params) => Promise.resolve(statements.get(sql).all(...params)),
+    run: (sql, params) => {
+      statements.get(sql).run(...params);
+      return Promise.resolve();
+    },
     close: () => Promise.resolve(),
   };
 }
@@ -172,6 +187,83 @@ export class SqliteEventStore implements EventStore {
       group: row.grp === null ? '' : groupBy === 'readOnly' ? String(row.grp === 1) : String(row.grp),
       count: row.count,
     }));
+  }
+
+  async apiSeries(): Promise<ApiSeries[]> {
+    return (await this.runner.query(
+      'SELECT event_source AS eventSource, event_name AS eventName, first_minute AS firstMinute FROM api_series',
+      [],
+    )) as ApiSeries[];
+  }
+
+  async minuteCounts(ranges: readonly MinuteRange[]): Promise<MinuteCount[]> {
+    if (ranges.length === 0) return [];
+    const select = `SELECT minute, event_source AS eventSource, event_name AS eventName,
+      write_calls AS writeCalls, read_calls AS readCalls, errors FROM minute_counts WHERE minute BETWEEN ? AND ?`;
+    return (await this.runner.query(
+      ranges.map(() => select).join(' UNION ALL '),
+      ranges.flatMap((range) => [Math.trunc(range.from), Math.trunc(range.to)]),
+    )) as MinuteCount[];
+  }
+
+  async attributionCounts(query: AttributionQuery): Promise<AttributionCounts> {
+    // One pass over the API's newest calls in the range (its (name, time) index), then a small
+    // GROUP BY per attribute over that sample. CloudTrail attributes calls to the caller's ARN;
+    // crumbtrail callers often have only a name, so the ARN falls back to it.
+    const conditions = [
+      'event_name = ?',
+      'event_source = ?',
+      'event_time >= ?',
+      'event_time < ?',
+      `event_category != '${EVENT_CATEGORY_INSIGHT}'`,
+    ];
+    if (query.writeCallsOnly) conditions.push('read_only = 0');
+    if (query.errorsOnly) conditions.push('error_code IS NOT NULL');
+    const top = (attribute: string, expression: string): string =>
+      `SELECT * FROM (SELECT '${attribute}' AS attribute, ${expression} AS value, COUNT(*) AS count
+         FROM sample WHERE value IS NOT NULL GROUP BY value ORDER BY count DESC, value LIMIT ${Math.trunc(query.top)})`;
+    const rows = (await this.runner.query(
+      `WITH sample AS MATERIALIZED (
+         SELECT event_time, username, error_code, record FROM events WHERE ${conditions.join(' AND ')}
+         ORDER BY event_time DESC LIMIT ?)
+       SELECT 'sample' AS attribute, MIN(event_time) AS value, COUNT(*) AS count FROM sample
+       UNION ALL ${top('userIdentityArn', "COALESCE(json_extract(record, '$.userIdentity.arn'), username)")}
+       UNION ALL ${top('userAgent', "json_extract(record, '$.userAgent')")}
+       UNION ALL ${top('errorCode', 'error_code')}`,
+      [query.eventName, query.eventSource, query.fromMs, query.toMs, Math.trunc(query.maxEvents)],
+    )) as { attribute: string; value: string | number | null; count: number }[];
+    const counts: AttributionCounts = {
+      events: 0,
+      oldestMs: undefined,
+      top: { userIdentityArn: [], userAgent: [], errorCode: [] },
+    };
+    for (const row of rows) {
+      if (row.attribute === 'sample') {
+        counts.events = row.count;
+        counts.oldestMs = typeof row.value === 'number' ? row.value : undefined;
+      } else if (row.attribute in counts.top && row.value !== null) {
+        counts.top[row.attribute as keyof AttributionCounts['top']].push({
+          value: String(row.value),
+          count: row.count,
+        });
+      }
+    }
+    return counts;
+  }
+
+  async readState(name: string): Promise<string | undefined> {
+    const rows = (await this.runner.query('SELECT value FROM store_meta WHERE name = ?', [
+      `state:${name}`,
+    ])) as { value: string | Buffer }[];
+    const value = rows[0]?.value;
+    return value === undefined ? undefined : String(value);
+  }
+
+  writeState(name: string, value: string): Promise<void> {
+    return this.runner.run(
+      'INSERT INTO store_meta (name, value) VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+      [`state:${name}`, value],
+    );
   }
 
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number> {

@@ -15,6 +15,8 @@ export type ThreadRequest =
   | { id: number; op: 'insert'; rows: EventRow[] }
   | { id: number; op: 'deleteOlderThan'; cutoffMs: number; maxEvents: number }
   | { id: number; op: 'query'; sql: string; params: SqlValue[] }
+  /** A single write statement, on the writer thread (ordered after the inserts before it). */
+  | { id: number; op: 'run'; sql: string; params: SqlValue[] }
   | { id: number; op: 'close' };
 
 /** A request without its id (the client assigns ids). */

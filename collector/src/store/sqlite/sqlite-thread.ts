@@ -47,6 +47,9 @@ function handle(request: ThreadRequest): ThreadReply {
         ok: true,
         deleted: writer.deleteOlderThan(request.cutoffMs, request.maxEvents),
       };
+    case 'run':
+      statements.get(request.sql).run(...request.params);
+      return { id: request.id, ok: true };
     case 'query':
       return { id: request.id, ok: true, rows: statements.get(request.sql).all(...request.params) };
     case 'close':

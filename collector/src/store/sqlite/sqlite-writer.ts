@@ -6,6 +6,18 @@ import type Database from 'better-sqlite3';
 import type { InsertOutcome } from '../event-store.js';
 import type { EventRow } from './event-row.js';
 
+/** One API's calls in one minute, summed over a transaction's new events. */
+interface MinuteTally {
+  minute: number;
+  eventSource: string;
+  eventName: string;
+  writeCalls: number;
+  readCalls: number;
+  errors: number;
+}
+
+const INSIGHT_CATEGORY = 'Insight';
+
 export class SqliteWriter {
   private readonly insertBatch: (rows: readonly EventRow[]) => InsertOutcome;
   private readonly deleteBatch: (cutoffMs: number, maxEvents: number) => number;
@@ -19,8 +31,21 @@ export class SqliteWriter {
     const insertResource = db.prepare(
       'INSERT INTO event_resources (seq, position, event_time, resource_type, resource_name) VALUES (?, ?, ?, ?, ?)',
     );
+    const addMinuteCounts = db.prepare(
+      `INSERT INTO minute_counts (minute, event_source, event_name, write_calls, read_calls, errors)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET write_calls = write_calls + excluded.write_calls,
+         read_calls = read_calls + excluded.read_calls, errors = errors + excluded.errors`,
+    );
+    const addSeries = db.prepare(
+      `INSERT INTO api_series (event_source, event_name, first_minute) VALUES (?, ?, ?)
+       ON CONFLICT DO UPDATE SET first_minute = MIN(first_minute, excluded.first_minute)`,
+    );
     this.insertBatch = db.transaction((rows: readonly EventRow[]) => {
       let inserted = 0;
+      // Counted in memory, written once per (minute, API): a batch holds a few thousand events
+      // but only a handful of such pairs.
+      const tallies = new Map<string, MinuteTally>();
       for (const row of rows) {
         const result = insertEvent.run(
           row.eventId,
@@ -38,9 +63,21 @@ export class SqliteWriter {
         // INSERT OR IGNORE on the unique eventID: a retried export changes nothing.
         if (result.changes === 0) continue;
         inserted++;
+        if (row.eventCategory !== INSIGHT_CATEGORY) countMinute(tallies, row);
         row.resources.forEach(([type, name], position) => {
           insertResource.run(result.lastInsertRowid, position, row.eventTimeMs, type, name);
         });
+      }
+      for (const tally of tallies.values()) {
+        addMinuteCounts.run(
+          tally.minute,
+          tally.eventSource,
+          tally.eventName,
+          tally.writeCalls,
+          tally.readCalls,
+          tally.errors,
+        );
+        addSeries.run(tally.eventSource, tally.eventName, tally.minute);
       }
       return { inserted, duplicates: rows.length - inserted };
     });
@@ -50,12 +87,15 @@ export class SqliteWriter {
       .pluck();
     const deleteEvent = db.prepare('DELETE FROM events WHERE seq = ?');
     const deleteResources = db.prepare('DELETE FROM event_resources WHERE seq = ?');
+    const deleteMinuteCounts = db.prepare('DELETE FROM minute_counts WHERE minute < ?');
     this.deleteBatch = db.transaction((cutoffMs: number, maxEvents: number) => {
       const doomed = selectExpired.all(cutoffMs, maxEvents) as number[];
       for (const seq of doomed) {
         deleteEvent.run(seq);
         deleteResources.run(seq);
       }
+      // Only whole minutes before the cutoff: their events are all gone (or going in this sweep).
+      if (doomed.length < maxEvents) deleteMinuteCounts.run(Math.floor(cutoffMs / 60_000));
       return doomed.length;
     });
   }
@@ -67,4 +107,24 @@ export class SqliteWriter {
   deleteOlderThan(cutoffMs: number, maxEvents: number): number {
     return this.deleteBatch(cutoffMs, maxEvents);
   }
+}
+
+function countMinute(tallies: Map<string, MinuteTally>, row: EventRow): void {
+  const minute = Math.floor(row.eventTimeMs / 60_000);
+  const key = `${minute}\u0000${row.eventSource}\u0000${row.eventName}`;
+  let tally = tallies.get(key);
+  if (tally === undefined) {
+    tally = {
+      minute,
+      eventSource: row.eventSource,
+      eventName: row.eventName,
+      writeCalls: 0,
+      readCalls: 0,
+      errors: 0,
+    };
+    tallies.set(key, tally);
+  }
+  if (row.readOnly === 1) tally.readCalls++;
+  else tally.writeCalls++;
+  if (row.errorCode !== null) tally.errors++;
 }

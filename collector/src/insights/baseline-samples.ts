@@ -1,0 +1,66 @@
+/*
+ * Which past minutes a minute is compared with. Once a series has enough history the baseline is
+ * seasonal: the same time of day (± a few minutes) on each earlier day of the window, and on days
+ * of the same kind (weekday or weekend, UTC) when the window holds at least two of them, so Monday
+ * morning is compared with other weekday mornings, not with Sunday night. Before that the series
+ * is "warming up" and the baseline is its trailing hour. Minutes inside an insight never count:
+ * an incident must not teach the detector that incidents are normal.
+ */
+import type { DetectorSettings } from './insight-settings.js';
+import { MINUTES_PER_DAY } from './insight-settings.js';
+
+export type BaselineKind = 'seasonal' | 'warming-up';
+
+/** Per-minute counts of one series; minutes are whole minutes since the epoch. */
+export interface MinuteCounts {
+  /** Calls of the kind the insight counts. */
+  calls(minute: number): number;
+  errors(minute: number): number;
+}
+
+export interface BaselineSamples {
+  kind: BaselineKind;
+  /** The sampled minutes' call counts, and their error counts in the same order. */
+  calls: number[];
+  errors: number[];
+}
+
+function isWeekend(minute: number): boolean {
+  const day = new Date(minute * 60_000).getUTCDay();
+  return day === 0 || day === 6;
+}
+
+export function collectBaseline(
+  minute: number,
+  firstMinute: number,
+  counts: MinuteCounts,
+  isExcluded: (minute: number) => boolean,
+  settings: DetectorSettings,
+): BaselineSamples {
+  const samples: BaselineSamples = {
+    kind: minute - firstMinute >= settings.seasonalAfterMinutes ? 'seasonal' : 'warming-up',
+    calls: [],
+    errors: [],
+  };
+  const add = (from: number, to: number): void => {
+    for (let m = Math.max(from, firstMinute); m <= to; m++) {
+      if (isExcluded(m)) continue;
+      samples.calls.push(counts.calls(m));
+      samples.errors.push(counts.errors(m));
+    }
+  };
+  if (samples.kind === 'warming-up') {
+    add(minute - settings.warmupWindowMinutes, minute - 1);
+    return samples;
+  }
+  const half = settings.slotHalfWidthMinutes;
+  const windowStart = minute - settings.baselineMinutes;
+  const days: number[] = [];
+  for (let back = 1; back * MINUTES_PER_DAY <= settings.baselineMinutes; back++) {
+    const slot = minute - back * MINUTES_PER_DAY;
+    if (slot + half >= firstMinute && slot - half >= windowStart) days.push(slot);
+  }
+  const sameKind = days.filter((slot) => isWeekend(slot) === isWeekend(minute));
+  for (const slot of sameKind.length >= 2 ? sameKind : days) add(slot - half, slot + half);
+  return samples;
+}
