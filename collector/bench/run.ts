@@ -1,9 +1,11 @@
 /*
  * `npm run bench`: ingest throughput (HTTP vs in-process limit), visibility latency, lookup
- * latency at 1M events, peak memory. Every figure is printed beside a baseline measured in the
- * same run, as a ratio, because these machines are shared and noisy: compare ratios, not runs.
+ * latency at 1M events, peak memory, Insights detection quality. Every figure is printed beside a
+ * baseline measured in the same run, as a ratio, because these machines are shared and noisy:
+ * compare ratios, not runs.
  *
- * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run.
+ * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run;
+ * BENCH_INSIGHT_SERIES (default 60) and BENCH_INSIGHT_DAYS (default 28) scale the Insights data set.
  */
 import {
   httpSpansPerSecond,
@@ -14,6 +16,7 @@ import {
 import type { Encoding } from './ingest-bench.js';
 import { measureDecoding } from './decode-bench.js';
 import { fillStore, measureLookups, removeStore } from './lookup-bench.js';
+import { insightQualityRows, insightsBenchOptions } from './insights-bench.js';
 import type { ResultRow } from './statistics.js';
 import { formatNumber, printTable } from './statistics.js';
 
@@ -115,6 +118,8 @@ for (const result of lookups.results) {
   });
 }
 removeStore(filled.path);
+
+rows.push(...insightQualityRows(insightsBenchOptions(), log));
 
 console.log('');
 printTable(rows);

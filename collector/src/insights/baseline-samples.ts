@@ -1,9 +1,10 @@
 /*
  * Which past minutes a minute is compared with. Once a series has enough history the baseline is
- * seasonal: the same time of day (± a few minutes) on each earlier day of the window, and on days
- * of the same kind (weekday or weekend, UTC) when the window holds at least two of them, so Monday
- * morning is compared with other weekday mornings, not with Sunday night. Before that the series
- * is "warming up" and the baseline is its trailing hour. Minutes inside an insight never count:
+ * seasonal: the same time of day (± a few minutes) on each earlier day of the window, on days of
+ * the same kind only (weekday or weekend, UTC), so Monday morning is compared with other weekday
+ * mornings, not with Sunday night. Before that, and on the first day of a kind the series has not
+ * seen yet (an API born on a Saturday, on its first Monday), the series is "warming up" and the
+ * baseline is its trailing hour. Minutes inside an insight never count:
  * an incident must not teach the detector that incidents are normal.
  */
 import type { DetectorSettings } from './insight-settings.js';
@@ -37,11 +38,7 @@ export function collectBaseline(
   isExcluded: (minute: number) => boolean,
   settings: DetectorSettings,
 ): BaselineSamples {
-  const samples: BaselineSamples = {
-    kind: minute - firstMinute >= settings.seasonalAfterMinutes ? 'seasonal' : 'warming-up',
-    calls: [],
-    errors: [],
-  };
+  const samples: BaselineSamples = { kind: 'warming-up', calls: [], errors: [] };
   const add = (from: number, to: number): void => {
     for (let m = Math.max(from, firstMinute); m <= to; m++) {
       if (isExcluded(m)) continue;
@@ -49,18 +46,19 @@ export function collectBaseline(
       samples.errors.push(counts.errors(m));
     }
   };
-  if (samples.kind === 'warming-up') {
+  const half = settings.slotHalfWidthMinutes;
+  const sameKindSlots: number[] = [];
+  if (minute - firstMinute >= settings.seasonalAfterMinutes) {
+    for (let back = 1; back * MINUTES_PER_DAY <= settings.baselineMinutes; back++) {
+      const slot = minute - back * MINUTES_PER_DAY;
+      if (slot + half >= firstMinute && isWeekend(slot) === isWeekend(minute)) sameKindSlots.push(slot);
+    }
+  }
+  if (sameKindSlots.length === 0) {
     add(minute - settings.warmupWindowMinutes, minute - 1);
     return samples;
   }
-  const half = settings.slotHalfWidthMinutes;
-  const windowStart = minute - settings.baselineMinutes;
-  const days: number[] = [];
-  for (let back = 1; back * MINUTES_PER_DAY <= settings.baselineMinutes; back++) {
-    const slot = minute - back * MINUTES_PER_DAY;
-    if (slot + half >= firstMinute && slot - half >= windowStart) days.push(slot);
-  }
-  const sameKind = days.filter((slot) => isWeekend(slot) === isWeekend(minute));
-  for (const slot of sameKind.length >= 2 ? sameKind : days) add(slot - half, slot + half);
+  samples.kind = 'seasonal';
+  for (const slot of sameKindSlots) add(slot - half, slot + half);
   return samples;
 }

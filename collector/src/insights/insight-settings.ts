@@ -42,8 +42,8 @@ export interface DetectorSettings {
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   baselineMinutes: 7 * MINUTES_PER_DAY,
-  zThreshold: 4,
-  minCount: 10,
+  zThreshold: 3.5,
+  minCount: 5,
   minExcess: 5,
   minRatio: 2.5,
   startAfter: 2,

@@ -8,6 +8,7 @@ import { sum } from 'simple-statistics';
 import type { BaselineKind, MinuteCounts } from './baseline-samples.js';
 import { collectBaseline } from './baseline-samples.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
+import { LevelTracker } from './level-tracker.js';
 import { callRateScore, errorRateScore } from './scores.js';
 
 export interface MinuteEvaluation {
@@ -16,7 +17,14 @@ export interface MinuteEvaluation {
   observed: number;
   expected: number;
   score: number;
+  /** Unusual enough to start an insight (with `startAfter` in a row). */
   unusual: boolean;
+  /**
+   * Still above the baseline by half the margins: an active insight ends only after `endAfter`
+   * minutes that are not even this (hysteresis on the level, not only in time), so a lasting
+   * change hovering around the thresholds makes one long insight, not a string of short ones.
+   */
+  elevated: boolean;
   /** Undefined when the series is too young or the baseline too thin to judge. */
   baselineKind: BaselineKind | undefined;
 }
@@ -56,7 +64,30 @@ export interface InsightSpan {
   endMinute: number | undefined;
 }
 
+/** Fewer baseline minutes than this say too little to judge by. */
+const MIN_BASELINE_SAMPLES = 5;
+
+/** What a minute shows against its baseline. */
+interface Evidence {
+  score: number;
+  /** Calls (errors, for error rates) in the minute, how many more than expected, and the ratio. */
+  count: number;
+  excess: number;
+  ratio: number;
+}
+
+/** Every margin met, at full strength (1) or at a fraction of it (ending hysteresis). */
+function exceeds(evidence: Evidence, settings: DetectorSettings, strength: number): boolean {
+  return (
+    evidence.score >= settings.zThreshold * strength &&
+    evidence.count >= settings.minCount * strength &&
+    evidence.excess >= settings.minExcess * strength &&
+    evidence.ratio >= 1 + (settings.minRatio - 1) * strength
+  );
+}
+
 export class SeriesDetector {
+  private readonly level = new LevelTracker();
   /** Unusual minutes waiting to become an insight, or the active insight's minutes. */
   private tallies: Tally[] = [];
   private active = false;
@@ -113,33 +144,63 @@ export class SeriesDetector {
 
   private score(minute: number, firstMinute: number, counts: MinuteCounts): MinuteEvaluation {
     const { settings } = this;
-    const notJudged = { minute, observed: 0, expected: 0, score: 0, unusual: false, baselineKind: undefined };
+    const notJudged: MinuteEvaluation = {
+      minute,
+      observed: 0,
+      expected: 0,
+      score: 0,
+      unusual: false,
+      elevated: false,
+      baselineKind: undefined,
+    };
     if (minute - firstMinute < settings.minHistoryMinutes) return notJudged;
-    const baseline = collectBaseline(minute, firstMinute, counts, (m) => this.isExcluded(m), settings);
-    if (baseline.calls.length < 5) return notJudged;
+    const isExcluded = (m: number): boolean => this.isExcluded(m);
+    const baseline = collectBaseline(minute, firstMinute, counts, isExcluded, settings);
+    if (baseline.calls.length < MIN_BASELINE_SAMPLES) return notJudged;
     const calls = counts.calls(minute);
     if (this.type === 'ApiCallRateInsight') {
-      const rate = callRateScore(calls, baseline.calls);
-      const unusual =
-        rate.score >= settings.zThreshold &&
-        calls >= settings.minCount &&
-        calls - rate.expected >= settings.minExcess &&
-        calls >= settings.minRatio * rate.expected;
-      return { minute, ...rate, unusual, baselineKind: baseline.kind };
+      const seasonal = baseline.kind === 'seasonal';
+      // Unusual minutes waiting to start an insight may be the first minutes of a burst: they
+      // are not evidence of a new level (once in an insight, its span excludes them).
+      const pendingFrom = this.active
+        ? Number.POSITIVE_INFINITY
+        : (this.tallies[0]?.minute ?? Number.POSITIVE_INFINITY);
+      const level = seasonal ? this.level.factor((m) => m >= pendingFrom || isExcluded(m)) : 1;
+      const rate = callRateScore(
+        calls,
+        level === 1 ? baseline.calls : baseline.calls.map((count) => count * level),
+      );
+      const evidence = {
+        score: rate.score,
+        count: calls,
+        excess: calls - rate.expected,
+        ratio: calls / rate.expected,
+      };
+      const unusual = exceeds(evidence, settings, 1);
+      if (seasonal) this.level.record(minute, calls, rate.expected / level);
+      return {
+        minute,
+        ...rate,
+        unusual,
+        elevated: exceeds(evidence, settings, 0.5),
+        baselineKind: baseline.kind,
+      };
     }
     const errors = counts.errors(minute);
     const rate = errorRateScore(errors, calls, sum(baseline.errors), sum(baseline.calls));
-    const unusual =
-      rate.score >= settings.zThreshold &&
-      errors >= settings.minCount &&
-      errors - rate.expectedErrors >= settings.minExcess &&
-      rate.observed >= settings.minRatio * rate.expected;
+    const evidence = {
+      score: rate.score,
+      count: errors,
+      excess: errors - rate.expectedErrors,
+      ratio: rate.observed / rate.expected,
+    };
     return {
       minute,
       observed: rate.observed,
       expected: rate.expected,
       score: rate.score,
-      unusual,
+      unusual: exceeds(evidence, settings, 1),
+      elevated: exceeds(evidence, settings, 0.5),
       baselineKind: baseline.kind,
     };
   }
@@ -174,7 +235,7 @@ export class SeriesDetector {
       return { state: 'Start', figures: this.figures(this.tallies) };
     }
     this.tallies.push(this.tallyOf(evaluation, counts));
-    this.usualRun = evaluation.unusual ? 0 : this.usualRun + 1;
+    this.usualRun = evaluation.elevated ? 0 : this.usualRun + 1;
     const startMinute = this.restoredStart ?? this.tallies[0]?.minute ?? evaluation.minute;
     const overlong = evaluation.minute + 1 - startMinute >= settings.maxInsightMinutes;
     if (this.usualRun < settings.endAfter && !overlong) return undefined;

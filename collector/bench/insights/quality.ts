@@ -1,0 +1,358 @@
+/*
+ * Runs a detector over the labelled synthetic traffic and scores its alarms: recall, precision,
+ * false alarms per series per month and detection delay, the figures the Insights issue sets
+ * targets for. Both insight types run on every series; call-rate alarms answer bursts and ramps,
+ * error-rate alarms answer error jumps. Days 0–6 are history: detectors run over them (as a
+ * collector would have), but only alarms from day 7 on are counted.
+ */
+import type { MinuteCounts } from '../../src/insights/baseline-samples.js';
+import type { InsightType } from '../../src/insights/insight-settings.js';
+import { DEFAULT_DETECTOR_SETTINGS, INSIGHT_TYPES } from '../../src/insights/insight-settings.js';
+import type { DetectorSettings } from '../../src/insights/insight-settings.js';
+import { SeriesDetector } from '../../src/insights/series-detector.js';
+import { percentile } from '../statistics.js';
+import { DEFAULT_PLAIN_ZSCORE_OPTIONS, PlainZScoreDetector } from './plain-zscore.js';
+import type { PlainZScoreOptions } from './plain-zscore.js';
+import type { IncidentKind, IncidentLabel, SyntheticDataSet, SyntheticSeries } from './synthetic-traffic.js';
+import { INCIDENT_KINDS, MINUTES_PER_DAY, expectedRate, isWeekendMinute } from './synthetic-traffic.js';
+
+/** An alarm raised up to this long after an incident's last minute still counts as detecting it. */
+export const GRACE_MINUTES = 15;
+const DAYS_PER_MONTH = 30;
+
+/** What the harness needs of a detector: SeriesDetector and PlainZScoreDetector both fit. */
+export interface AlarmDetector {
+  evaluate(
+    minute: number,
+    firstMinute: number,
+    counts: MinuteCounts,
+  ): { transition?: { state: 'Start' | 'End' } | undefined };
+}
+
+export interface DetectorUnderTest {
+  name: string;
+  /** A fresh detector for one (series, insight type). */
+  create(type: InsightType): AlarmDetector;
+}
+
+export function crumbtrailDetector(
+  settings: DetectorSettings = DEFAULT_DETECTOR_SETTINGS,
+): DetectorUnderTest {
+  return { name: 'crumbtrail', create: (type) => new SeriesDetector(type, settings) };
+}
+
+export function plainZScoreDetector(
+  options: PlainZScoreOptions = DEFAULT_PLAIN_ZSCORE_OPTIONS,
+): DetectorUnderTest {
+  return { name: 'plain z-score', create: (type) => new PlainZScoreDetector(type, options) };
+}
+
+/** An alarm is raised after its `minute` completes (the minute its Start was returned for). */
+export interface Alarm {
+  series: number;
+  type: InsightType;
+  minute: number;
+}
+
+/** Why a false alarm probably happened, from the labels and the calendar; checked in this order. */
+export type FalseAlarmCause =
+  | 'during an incident of the other type'
+  | 'deploy, first day'
+  | 'deploy, days 2–7'
+  | 'new API, first day'
+  | 'new API, days 2–7'
+  | 'within 6 h after an incident'
+  | 'within 3 h of a weekend edge'
+  | 'other';
+
+export interface FalseAlarm extends Alarm {
+  cause: FalseAlarmCause;
+  /** The series' base rate, calls per minute: false alarms cluster by volume. */
+  baseRate: number;
+  /** Calls per minute the series was expected to see at the alarm's minute. */
+  expectedRate: number;
+  calls: number;
+  errors: number;
+}
+
+export interface MissedIncident extends IncidentLabel {
+  baseRate: number;
+  /**
+   * Expected calls per minute during a burst (at a ramp's peak), or errors per minute during an
+   * error jump: what the detector had to see. Detectors with count floors miss the smallest.
+   */
+  incidentCount: number;
+  /** Whether the incident started on a Saturday or Sunday (UTC), where seasonal baselines differ. */
+  weekend: boolean;
+}
+
+export interface RecallFigures {
+  incidents: number;
+  detected: number;
+  recall: number;
+}
+
+export interface DelayFigures {
+  count: number;
+  /** Minutes from an incident's first minute to the end of the minute its alarm was raised after. */
+  median: number;
+  p95: number;
+}
+
+export interface QualityReport {
+  detector: string;
+  series: number;
+  countedDays: number;
+  materialIncidents: number;
+  /** Labelled incidents too small to matter: excluded from recall, alarms on them ignored. */
+  immaterialIncidents: number;
+  recall: RecallFigures;
+  recallByKind: Record<IncidentKind, RecallFigures>;
+  /** The issue's target subset: material bursts of at least 3× lasting at least 5 minutes. */
+  targetRecall: RecallFigures;
+  alarms: {
+    total: number;
+    true: number;
+    false: number;
+    ignored: number;
+    /** True alarms after the first on the same incident (a flapping alarm). */
+    repeats: number;
+  };
+  precision: number;
+  falseAlarmsPerSeriesMonth: number;
+  burstDelay: DelayFigures;
+  incidentDelay: DelayFigures;
+  evaluations: number;
+  microsPerEvaluation: number;
+  /** Material incidents without a matching alarm. */
+  missed: MissedIncident[];
+  falseAlarms: FalseAlarm[];
+}
+
+export function insightTypeOf(kind: IncidentKind): InsightType {
+  return kind === 'errorJump' ? 'ApiErrorRateInsight' : 'ApiCallRateInsight';
+}
+
+export function isTargetIncident(incident: IncidentLabel): boolean {
+  return (
+    incident.material &&
+    incident.kind === 'burst' &&
+    incident.magnitude >= 3 &&
+    incident.endMinute - incident.startMinute >= 5
+  );
+}
+
+export function volumeBucket(callsPerMinute: number): string {
+  if (callsPerMinute < 1) return '< 1/min';
+  if (callsPerMinute < 10) return '1–10/min';
+  if (callsPerMinute < 100) return '10–100/min';
+  return '≥ 100/min';
+}
+
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const name = key(item);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export function seriesCounts(series: SyntheticSeries, startMinute: number): MinuteCounts {
+  return {
+    calls: (minute) => series.calls[minute - startMinute] ?? 0,
+    errors: (minute) => series.errors[minute - startMinute] ?? 0,
+  };
+}
+
+interface RunResult {
+  alarms: Alarm[];
+  evaluations: number;
+  milliseconds: number;
+}
+
+/** Every counted alarm of one detector over the data set, in series and minute order. */
+function runDetector(dataSet: SyntheticDataSet, detector: DetectorUnderTest): RunResult {
+  const result: RunResult = { alarms: [], evaluations: 0, milliseconds: 0 };
+  for (const series of dataSet.series) {
+    const counts = seriesCounts(series, dataSet.startMinute);
+    for (const type of INSIGHT_TYPES) {
+      const instance = detector.create(type);
+      const started = performance.now();
+      // A series' detector exists from its first minute, as in the collector.
+      for (let minute = series.firstMinute; minute < dataSet.endMinute; minute++) {
+        const { transition } = instance.evaluate(minute, series.firstMinute, counts);
+        if (transition?.state === 'Start' && minute >= dataSet.countedFromMinute) {
+          result.alarms.push({ series: series.index, type, minute });
+        }
+      }
+      result.milliseconds += performance.now() - started;
+      result.evaluations += dataSet.endMinute - series.firstMinute;
+    }
+  }
+  return result;
+}
+
+function matchesIncident(alarm: Alarm, incident: IncidentLabel): boolean {
+  return (
+    alarm.minute >= incident.startMinute &&
+    alarm.minute <= incident.endMinute - 1 + GRACE_MINUTES &&
+    insightTypeOf(incident.kind) === alarm.type
+  );
+}
+
+function withinDaysAfter(minute: number, since: number | undefined, fromDay: number, toDay: number): boolean {
+  if (since === undefined) return false;
+  return minute >= since + fromDay * MINUTES_PER_DAY && minute < since + toDay * MINUTES_PER_DAY;
+}
+
+/** Saturday 00:00 and Monday 00:00 UTC: where the weekend factor switches on and off. */
+function nearWeekendEdge(minute: number, withinMinutes: number): boolean {
+  return (
+    isWeekendMinute(minute - withinMinutes) !== isWeekendMinute(minute) ||
+    isWeekendMinute(minute + withinMinutes) !== isWeekendMinute(minute)
+  );
+}
+
+function falseAlarmCause(alarm: Alarm, series: SyntheticSeries): FalseAlarmCause {
+  const { minute } = alarm;
+  const { deployMinute, appearanceMinute } = series.profile;
+  const nearIncident = (incident: IncidentLabel): boolean =>
+    minute >= incident.startMinute && minute <= incident.endMinute - 1 + GRACE_MINUTES;
+  if (series.incidents.some(nearIncident)) return 'during an incident of the other type';
+  if (withinDaysAfter(minute, deployMinute, 0, 1)) return 'deploy, first day';
+  if (withinDaysAfter(minute, deployMinute, 1, 7)) return 'deploy, days 2–7';
+  if (withinDaysAfter(minute, appearanceMinute, 0, 1)) return 'new API, first day';
+  if (withinDaysAfter(minute, appearanceMinute, 1, 7)) return 'new API, days 2–7';
+  if (
+    series.incidents.some((incident) => minute >= incident.endMinute && minute < incident.endMinute + 360)
+  ) {
+    return 'within 6 h after an incident';
+  }
+  if (nearWeekendEdge(minute, 180)) return 'within 3 h of a weekend edge';
+  return 'other';
+}
+
+function describeFalseAlarm(alarm: Alarm, series: SyntheticSeries, startMinute: number): FalseAlarm {
+  return {
+    ...alarm,
+    cause: falseAlarmCause(alarm, series),
+    baseRate: series.profile.baseRate,
+    expectedRate: expectedRate(series.profile, alarm.minute),
+    calls: series.calls[alarm.minute - startMinute] ?? 0,
+    errors: series.errors[alarm.minute - startMinute] ?? 0,
+  };
+}
+
+function describeMiss(incident: IncidentLabel, series: SyntheticSeries): MissedIncident {
+  const { kind, magnitude, excessPerMinute } = incident;
+  // The excess is the incident's count above normal; scale it back up to the whole count.
+  const excessShare =
+    kind === 'errorJump'
+      ? (magnitude - series.profile.errorFraction) / magnitude
+      : (magnitude - 1) / magnitude;
+  return {
+    ...incident,
+    baseRate: series.profile.baseRate,
+    incidentCount: excessPerMinute / excessShare,
+    weekend: isWeekendMinute(incident.startMinute),
+  };
+}
+
+function recallOf(incidents: readonly IncidentLabel[], detected: ReadonlySet<IncidentLabel>): RecallFigures {
+  const found = incidents.filter((incident) => detected.has(incident)).length;
+  return { incidents: incidents.length, detected: found, recall: found / incidents.length };
+}
+
+function delayOf(delays: readonly number[]): DelayFigures {
+  return { count: delays.length, median: percentile(delays, 50), p95: percentile(delays, 95) };
+}
+
+/** Sorts each alarm onto the incident it answers (true or ignored) or into the false alarms. */
+function classifyAlarms(
+  dataSet: SyntheticDataSet,
+  alarms: readonly Alarm[],
+): {
+  firstAlarm: Map<IncidentLabel, Alarm>;
+  truePositives: number;
+  ignored: number;
+  falseAlarms: FalseAlarm[];
+} {
+  const firstAlarm = new Map<IncidentLabel, Alarm>();
+  const falseAlarms: FalseAlarm[] = [];
+  let truePositives = 0;
+  let ignored = 0;
+  for (const alarm of alarms) {
+    const series = dataSet.series[alarm.series]!;
+    const incident = series.incidents.find((candidate) => matchesIncident(alarm, candidate));
+    if (incident === undefined) {
+      falseAlarms.push(describeFalseAlarm(alarm, series, dataSet.startMinute));
+    } else if (!incident.material) {
+      ignored++;
+    } else {
+      truePositives++;
+      if (!firstAlarm.has(incident)) firstAlarm.set(incident, alarm);
+    }
+  }
+  return { firstAlarm, truePositives, ignored, falseAlarms };
+}
+
+export function evaluateQuality(dataSet: SyntheticDataSet, detector: DetectorUnderTest): QualityReport {
+  const run = runDetector(dataSet, detector);
+  const incidents = dataSet.series.flatMap((series) => series.incidents);
+  const material = incidents.filter((incident) => incident.material);
+  const { firstAlarm, truePositives, ignored, falseAlarms } = classifyAlarms(dataSet, run.alarms);
+  const detected = new Set(firstAlarm.keys());
+  const delay = (incident: IncidentLabel): number =>
+    firstAlarm.get(incident)!.minute + 1 - incident.startMinute;
+  const countedDays = (dataSet.endMinute - dataSet.countedFromMinute) / MINUTES_PER_DAY;
+  const seriesMonths = (dataSet.series.length * countedDays) / DAYS_PER_MONTH;
+  return {
+    detector: detector.name,
+    series: dataSet.series.length,
+    countedDays,
+    materialIncidents: material.length,
+    immaterialIncidents: incidents.length - material.length,
+    recall: recallOf(material, detected),
+    recallByKind: Object.fromEntries(
+      INCIDENT_KINDS.map((kind) => [
+        kind,
+        recallOf(
+          material.filter((incident) => incident.kind === kind),
+          detected,
+        ),
+      ]),
+    ) as Record<IncidentKind, RecallFigures>,
+    targetRecall: recallOf(material.filter(isTargetIncident), detected),
+    alarms: {
+      total: run.alarms.length,
+      true: truePositives,
+      false: falseAlarms.length,
+      ignored,
+      repeats: truePositives - detected.size,
+    },
+    precision: truePositives / (truePositives + falseAlarms.length),
+    falseAlarmsPerSeriesMonth: falseAlarms.length / seriesMonths,
+    burstDelay: delayOf([...detected].filter((incident) => incident.kind === 'burst').map(delay)),
+    incidentDelay: delayOf([...detected].map(delay)),
+    evaluations: run.evaluations,
+    microsPerEvaluation: (run.milliseconds * 1000) / run.evaluations,
+    missed: material
+      .filter((incident) => !detected.has(incident))
+      .map((incident) => describeMiss(incident, dataSet.series[incident.series]!)),
+    falseAlarms,
+  };
+}
+
+export interface QualityComparison {
+  crumbtrail: QualityReport;
+  plainZScore: QualityReport;
+}
+
+/** crumbtrail's detector (default settings) and the plain z-score, side by side on the same data. */
+export function compareDetectors(dataSet: SyntheticDataSet): QualityComparison {
+  return {
+    crumbtrail: evaluateQuality(dataSet, crumbtrailDetector()),
+    plainZScore: evaluateQuality(dataSet, plainZScoreDetector()),
+  };
+}
