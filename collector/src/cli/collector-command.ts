@@ -92,10 +92,8 @@ export function collectorCommand(): Command {
     .addOption(
       new Option(
         '--derive-from-http-spans',
-        'also record plain OpenTelemetry HTTP/RPC server spans as events',
-      )
-        .env('CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS')
-        .default(d.deriveFromHttpSpans),
+        'also record plain OpenTelemetry HTTP/RPC server spans as events (env: CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS=true|false)',
+      ).default(d.deriveFromHttpSpans),
     )
     .addOption(
       new Option('--max-body-bytes <bytes>', 'largest OTLP request body, after decompression')
@@ -127,7 +125,7 @@ export function collectorCommand(): Command {
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default(d.logLevel),
     )
-    .addOption(new Option('--no-insights', 'do not run Insights').env('CRUMBTRAIL_NO_INSIGHTS'))
+    .addOption(new Option('--no-insights', 'do not run Insights (env: CRUMBTRAIL_INSIGHTS=true|false)'))
     .addOption(
       new Option('--insights-baseline-days <days>', 'Insights: trailing window the baseline is drawn from')
         .env('CRUMBTRAIL_INSIGHTS_BASELINE_DAYS')
@@ -177,9 +175,10 @@ export function collectorCommand(): Command {
         .default(i.detector.endAfter),
     )
     .addOption(
-      new Option('--insights-read-calls', 'Insights: count read calls in call rates too (default: writes)')
-        .env('CRUMBTRAIL_INSIGHTS_READ_CALLS')
-        .default(i.countsReadCalls),
+      new Option(
+        '--insights-read-calls',
+        'Insights: count read calls in call rates too (default: writes) (env: CRUMBTRAIL_INSIGHTS_READ_CALLS=true|false)',
+      ).default(i.countsReadCalls),
     )
     .addOption(
       new Option('--insights-interval-seconds <seconds>', 'Insights: how often to evaluate')
@@ -204,6 +203,20 @@ export function collectorCommand(): Command {
     );
 }
 
+/**
+ * A yes/no setting: the flag when given on the command line, else its environment variable read
+ * for its value (commander would take any value, even "false", as yes), else the default.
+ */
+function switchSetting(command: Command, option: keyof CollectorFlags, envName: string): boolean {
+  const flag = command.getOptionValue(option) as boolean;
+  if (command.getOptionValueSource(option) === 'cli') return flag;
+  const raw = process.env[envName];
+  if (raw === undefined) return flag;
+  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no|off|)$/i.test(raw.trim())) return false;
+  command.error(`error: environment variable ${envName}="${raw}": expected true or false`, { exitCode: 2 });
+}
+
 export function configFromCommand(command: Command): CollectorConfig {
   const flags = command.opts<CollectorFlags>();
   return {
@@ -214,14 +227,14 @@ export function configFromCommand(command: Command): CollectorConfig {
     retentionDays: flags.retentionDays,
     apiToken: flags.apiToken,
     ingestToken: flags.ingestToken,
-    deriveFromHttpSpans: flags.deriveFromHttpSpans,
+    deriveFromHttpSpans: switchSetting(command, 'deriveFromHttpSpans', 'CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS'),
     maxBodyBytes: flags.maxBodyBytes,
     maxQueueEvents: flags.maxQueueEvents,
     sqliteSynchronous: flags.sqliteSynchronous,
     queryTimeoutMs: flags.queryTimeoutMs,
     logLevel: flags.logLevel,
     insights: {
-      enabled: flags.insights,
+      enabled: switchSetting(command, 'insights', 'CRUMBTRAIL_INSIGHTS'),
       detector: {
         ...DEFAULT_CONFIG.insights.detector,
         baselineMinutes: flags.insightsBaselineDays * MINUTES_PER_DAY,
@@ -232,7 +245,7 @@ export function configFromCommand(command: Command): CollectorConfig {
         startAfter: flags.insightsStartAfter,
         endAfter: flags.insightsEndAfter,
       },
-      countsReadCalls: flags.insightsReadCalls,
+      countsReadCalls: switchSetting(command, 'insightsReadCalls', 'CRUMBTRAIL_INSIGHTS_READ_CALLS'),
       intervalMs: flags.insightsIntervalSeconds * 1000,
       latenessMs: flags.insightsLatenessSeconds * 1000,
       maxSeries: flags.insightsMaxSeries,

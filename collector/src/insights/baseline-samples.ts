@@ -39,13 +39,6 @@ export function collectBaseline(
   settings: DetectorSettings,
 ): BaselineSamples {
   const samples: BaselineSamples = { kind: 'warming-up', calls: [], errors: [] };
-  const add = (from: number, to: number): void => {
-    for (let m = Math.max(from, firstMinute); m <= to; m++) {
-      if (isExcluded(m)) continue;
-      samples.calls.push(counts.calls(m));
-      samples.errors.push(counts.errors(m));
-    }
-  };
   const half = settings.slotHalfWidthMinutes;
   const sameKindSlots: number[] = [];
   if (minute - firstMinute >= settings.seasonalAfterMinutes) {
@@ -55,10 +48,23 @@ export function collectBaseline(
     }
   }
   if (sameKindSlots.length === 0) {
-    add(minute - settings.warmupWindowMinutes, minute - 1);
+    // The latest usual minutes: walking back past an insight's own minutes, so a long insight
+    // while warming up is still compared with the traffic before it.
+    const oldest = Math.max(firstMinute, minute - settings.baselineMinutes);
+    for (let m = minute - 1; m >= oldest && samples.calls.length < settings.warmupWindowMinutes; m--) {
+      if (isExcluded(m)) continue;
+      samples.calls.push(counts.calls(m));
+      samples.errors.push(counts.errors(m));
+    }
     return samples;
   }
   samples.kind = 'seasonal';
-  for (const slot of sameKindSlots) add(slot - half, slot + half);
+  for (const slot of sameKindSlots) {
+    for (let m = Math.max(slot - half, firstMinute); m <= slot + half; m++) {
+      if (isExcluded(m)) continue;
+      samples.calls.push(counts.calls(m));
+      samples.errors.push(counts.errors(m));
+    }
+  }
   return samples;
 }

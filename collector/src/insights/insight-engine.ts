@@ -17,7 +17,7 @@ import type { InsightSubject } from './insight-event.js';
 import { readInsightHistory } from './insight-history.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
 import { INSIGHT_TYPES, MINUTE_MS, MINUTES_PER_DAY } from './insight-settings.js';
-import type { InsightSpan, InsightTransition } from './series-detector.js';
+import type { InsightFigures, InsightSpan, InsightTransition } from './series-detector.js';
 import { SeriesDetector } from './series-detector.js';
 
 export interface InsightEngineOptions {
@@ -49,6 +49,21 @@ const NO_CALLS: MinuteCount = {
   readCalls: 0,
   errors: 0,
 };
+
+/** A stored Start's figures, for an insight restored as active. */
+function figuresOf(start: InsightRecord): InsightFigures {
+  const { statistics } = start.insightDetails.insightContext;
+  const minute = Math.floor(Date.parse(start.eventTime) / MINUTE_MS);
+  return {
+    startMinute: minute,
+    endMinute: minute + 1,
+    insightAverage: statistics.insight.average,
+    baselineAverage: statistics.baseline.average,
+    peakScore: start.crumbtrail.insight.score,
+    baselineKind: start.crumbtrail.insight.baseline,
+    callsPerMinute: start.crumbtrail.insight.callsPerMinute,
+  };
+}
 
 export class InsightEngine {
   private readonly detectors = new Map<string, SeriesDetector>();
@@ -127,7 +142,11 @@ export class InsightEngine {
       if (item.end?.crumbtrail.insight.endReason === 'max-duration') continue;
       const key = `${item.insightType}\u0000${seriesKey(item.eventSource, item.eventName)}`;
       const list = spans.get(key) ?? [];
-      list.push({ startMinute: item.startMinute, endMinute: item.endMinute });
+      list.push({
+        startMinute: item.startMinute,
+        endMinute: item.endMinute,
+        ...(item.start === undefined ? {} : { startFigures: figuresOf(item.start) }),
+      });
       spans.set(key, list);
     }
     for (const [key, list] of spans) {

@@ -62,6 +62,8 @@ export interface InsightSpan {
   startMinute: number;
   /** Exclusive; undefined while the insight is active. */
   endMinute: number | undefined;
+  /** For an active insight being restored: its Start's figures. */
+  startFigures?: InsightFigures;
 }
 
 /** Fewer baseline minutes than this say too little to judge by. */
@@ -103,11 +105,6 @@ export class SeriesDetector {
     return this.active;
   }
 
-  /** The active insight's first minute. */
-  get activeSince(): number | undefined {
-    return this.active ? this.tallies[0]?.minute : undefined;
-  }
-
   /** Restores state after a restart: past insight spans, and the active one if any. */
   restore(spans: readonly InsightSpan[]): void {
     this.spans = spans.map((span) => ({ ...span }));
@@ -115,11 +112,14 @@ export class SeriesDetector {
     this.active = open !== undefined;
     this.tallies = [];
     this.usualRun = 0;
-    if (open !== undefined) this.restoredStart = open.startMinute;
+    this.restoredStart = open?.startMinute;
+    this.restoredFigures = open?.startFigures;
   }
 
   /** Start minute of an insight restored as active before any of its minutes were re-tallied. */
   private restoredStart: number | undefined;
+  /** ...and its Start's figures: all an End can say when no unusual minute followed the restart. */
+  private restoredFigures: InsightFigures | undefined;
 
   isExcluded(minute: number): boolean {
     for (const span of this.spans) {
@@ -234,29 +234,38 @@ export class SeriesDetector {
       this.spans.push({ startMinute, endMinute: undefined });
       return { state: 'Start', figures: this.figures(this.tallies) };
     }
+    // A minute that cannot be judged (too thin a baseline) is no evidence either way.
+    if (evaluation.baselineKind === undefined) return undefined;
     this.tallies.push(this.tallyOf(evaluation, counts));
     this.usualRun = evaluation.elevated ? 0 : this.usualRun + 1;
     const startMinute = this.restoredStart ?? this.tallies[0]?.minute ?? evaluation.minute;
+    const normal = this.usualRun >= settings.endAfter;
     const overlong = evaluation.minute + 1 - startMinute >= settings.maxInsightMinutes;
-    if (this.usualRun < settings.endAfter && !overlong) return undefined;
-    const unusualTallies = this.tallies.slice(0, this.tallies.length - this.usualRun);
-    const figures = this.figures(unusualTallies.length > 0 ? unusualTallies : this.tallies, startMinute);
+    if (!normal && !overlong) return undefined;
+    const figures = this.endFigures(startMinute);
     const open = this.spans.find((span) => span.endMinute === undefined);
-    if (overlong && this.usualRun < settings.endAfter) {
+    if (normal) {
+      if (open !== undefined) open.endMinute = figures.endMinute;
+    } else {
       // The new normal: its minutes go back into the baseline.
       this.spans = this.spans.filter((span) => span !== open);
-    } else if (open !== undefined) {
-      open.endMinute = figures.endMinute;
     }
     this.active = false;
     this.tallies = [];
     this.usualRun = 0;
     this.restoredStart = undefined;
-    return {
-      state: 'End',
-      figures,
-      reason: overlong && this.usualRun < settings.endAfter ? 'max-duration' : 'normal',
-    };
+    this.restoredFigures = undefined;
+    return { state: 'End', figures, reason: normal ? 'normal' : 'max-duration' };
+  }
+
+  /** Figures over the insight's minutes up to its last elevated one. */
+  private endFigures(startMinute: number): InsightFigures {
+    const elevated = this.tallies.slice(0, this.tallies.length - this.usualRun);
+    if (elevated.length > 0) return this.figures(elevated, startMinute);
+    // Restored after a restart and over since: it ended by the first minute judged after it.
+    const endMinute = this.tallies[0]?.minute ?? startMinute + 1;
+    if (this.restoredFigures !== undefined) return { ...this.restoredFigures, startMinute, endMinute };
+    return { ...this.figures(this.tallies, startMinute), endMinute };
   }
 
   private figures(tallies: readonly Tally[], startMinute?: number): InsightFigures {
