@@ -5,19 +5,9 @@
  * derives from one seed, so a data set is identical on every machine and every run.
  */
 
-/* Seeded randomness: nothing below touches Math.random. */
+import { seededRandom } from '../workload.js';
 
-/** mulberry32: a 32-bit state generator, plenty for synthetic traffic and fast enough for millions. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/* Seeded randomness: nothing below touches Math.random. */
 
 /** Mixes a seed with a stream number so each series gets its own independent stream. */
 export function deriveSeed(seed: number, stream: number): number {
@@ -42,7 +32,7 @@ export class Random {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
 
   /** Uniform in [0, 1). */

@@ -78,10 +78,31 @@ export function parseInteger(
   return parsed;
 }
 
-function canonicalValue(field: LookupField, value: string): string {
-  if (value.length === 0 || value.length > MAX_VALUE_LENGTH) {
-    throw badParameter(field, `values must be 1 to ${MAX_VALUE_LENGTH} characters`);
+/**
+ * The values of a repeatable parameter, each 1 to 1024 characters, at most 100 of them, and one of
+ * `allowed` when given; undefined when the parameter is absent.
+ */
+export function listParameter(
+  query: RawQuery,
+  name: string,
+  allowed?: readonly string[],
+): string[] | undefined {
+  const values = valuesOf(query, name);
+  if (values.length === 0) return undefined;
+  if (values.length > MAX_VALUES_PER_FIELD)
+    throw badParameter(name, `at most ${MAX_VALUES_PER_FIELD} values`);
+  for (const value of values) {
+    if (value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+      throw badParameter(name, `values must be 1 to ${MAX_VALUE_LENGTH} characters`);
+    }
+    if (allowed !== undefined && !allowed.includes(value)) {
+      throw badParameter(name, `expected one of ${allowed.join(', ')}`);
+    }
   }
+  return values;
+}
+
+function canonicalValue(field: LookupField, value: string): string {
   if (field === 'readOnly') {
     if (value !== 'true' && value !== 'false') throw badParameter(field, 'expected true or false');
   }
@@ -105,10 +126,8 @@ export function parseFilter(query: RawQuery): EventFilter {
   if (startTimeMs !== undefined) filter.startTimeMs = startTimeMs;
   if (endTimeMs !== undefined) filter.endTimeMs = endTimeMs;
   for (const field of LOOKUP_FIELDS) {
-    const values = valuesOf(query, field);
-    if (values.length === 0) continue;
-    if (values.length > MAX_VALUES_PER_FIELD)
-      throw badParameter(field, `at most ${MAX_VALUES_PER_FIELD} values`);
+    const values = listParameter(query, field);
+    if (values === undefined) continue;
     filter.fields[field] = [...new Set(values.map((value) => canonicalValue(field, value)))];
   }
   const text = singleValue(query, 'q');

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { StoredEvent } from '../../src/events/cloudtrail-record.js';
 import type { ApiSeries, AttributionQuery, MinuteCount } from '../../src/store/event-store.js';
 import { toEventRow } from '../../src/store/sqlite/event-row.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
+import { SCHEMA_V1, SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import type { EventSpec } from './builders.js';
 import { insightEvent, storedEvent, tempDir } from './builders.js';
@@ -68,48 +68,6 @@ function byApi(series: readonly ApiSeries[]): ApiSeries[] {
     (a, b) => a.eventSource.localeCompare(b.eventSource) || a.eventName.localeCompare(b.eventName),
   );
 }
-
-/** The version-1 schema (before minute_counts and api_series), as crumbtrail 0.1 created it. */
-const SCHEMA_V1 = `
-CREATE TABLE events (
-  seq            INTEGER PRIMARY KEY,
-  event_id       TEXT    NOT NULL UNIQUE,
-  event_time     INTEGER NOT NULL,
-  event_name     TEXT    NOT NULL,
-  event_source   TEXT    NOT NULL,
-  username       TEXT,
-  access_key_id  TEXT,
-  read_only      INTEGER NOT NULL,
-  error_code     TEXT,
-  source_ip      TEXT,
-  event_category TEXT    NOT NULL,
-  record         TEXT    NOT NULL
-);
-CREATE INDEX events_by_time         ON events (event_time);
-CREATE INDEX events_by_name         ON events (event_name, event_time);
-CREATE INDEX events_by_source       ON events (event_source, event_time);
-CREATE INDEX events_by_username     ON events (username, event_time);
-CREATE INDEX events_by_access_key   ON events (access_key_id, event_time);
-CREATE INDEX events_by_error_code   ON events (error_code, event_time);
-CREATE INDEX events_by_source_ip    ON events (source_ip, event_time);
-CREATE INDEX events_insights        ON events (event_time) WHERE event_category = 'Insight';
-
-CREATE TABLE event_resources (
-  seq           INTEGER NOT NULL,
-  position      INTEGER NOT NULL,
-  event_time    INTEGER NOT NULL,
-  resource_type TEXT,
-  resource_name TEXT,
-  PRIMARY KEY (seq, position)
-) WITHOUT ROWID;
-CREATE INDEX resources_by_type ON event_resources (resource_type, event_time);
-CREATE INDEX resources_by_name ON event_resources (resource_name, event_time);
-
-CREATE TABLE store_meta (
-  name  TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-) WITHOUT ROWID;
-`;
 
 /** Writes a version-1 database holding `events`, as the version-1 writer stored them. */
 function createVersion1Database(path: string, events: readonly StoredEvent[]): void {

@@ -15,6 +15,7 @@ import {
 } from '../../src/insights/insight-settings.js';
 import type { InsightFigures, InsightTransition } from '../../src/insights/series-detector.js';
 import { SeriesDetector } from '../../src/insights/series-detector.js';
+import { Random } from '../../bench/insights/synthetic-traffic.js';
 
 const DAY = MINUTES_PER_DAY;
 const HOUR = 60;
@@ -64,29 +65,10 @@ class ArrayCounts implements MinuteCounts {
   }
 }
 
-/** Seeded Poisson draws (mulberry32), so that "noisy" traffic is the same on every run. */
+/** Seeded Poisson draws, so that "noisy" traffic is the same on every run. */
 function poissonSource(seed: number): (mean: number) => number {
-  let state = seed;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return (mean) => {
-    if (mean > 50) {
-      const gauss = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-      return Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss));
-    }
-    const limit = Math.exp(-mean);
-    let count = -1;
-    let product = 1;
-    do {
-      count++;
-      product *= uniform();
-    } while (product > limit);
-    return count;
-  };
+  const random = new Random(seed);
+  return (mean) => random.poisson(mean);
 }
 
 /** `days` days of traffic drawn around `rate(minute)` calls per minute. */

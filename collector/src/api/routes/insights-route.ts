@@ -10,34 +10,23 @@ import { readInsightHistory } from '../../insights/insight-history.js';
 import type { EventStore } from '../../store/event-store.js';
 import { badParameter } from '../api-error.js';
 import type { RawQuery } from '../query-params.js';
-import { parseInteger, parseTime, rejectUnknownParameters, singleValue, valuesOf } from '../query-params.js';
+import {
+  listParameter,
+  parseInteger,
+  parseTime,
+  rejectUnknownParameters,
+  singleValue,
+} from '../query-params.js';
 
 const DEFAULT_MAX_RESULTS = 100;
 const MAX_MAX_RESULTS = 1000;
 const DEFAULT_RANGE_MS = 7 * 24 * 60 * MINUTE_MS;
-const MAX_VALUES = 100;
-const MAX_VALUE_LENGTH = 1024;
 const STATES = ['active', 'ended'] as const;
 
 export interface InsightsRouteOptions {
   /** How far before the range an insight still overlapping it can have started. */
   maxInsightMinutes: number;
   now: () => number;
-}
-
-function listParameter(query: RawQuery, name: string, allowed?: readonly string[]): string[] | undefined {
-  const values = valuesOf(query, name);
-  if (values.length === 0) return undefined;
-  if (values.length > MAX_VALUES) throw badParameter(name, `at most ${MAX_VALUES} values`);
-  for (const value of values) {
-    if (value.length === 0 || value.length > MAX_VALUE_LENGTH) {
-      throw badParameter(name, `values must be 1 to ${MAX_VALUE_LENGTH} characters`);
-    }
-    if (allowed !== undefined && !allowed.includes(value)) {
-      throw badParameter(name, `expected one of ${allowed.join(', ')}`);
-    }
-  }
-  return values;
 }
 
 function view(item: InsightHistoryItem): Record<string, unknown> {

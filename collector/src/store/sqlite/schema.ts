@@ -8,7 +8,8 @@ import type Database from 'better-sqlite3';
 
 export const SCHEMA_VERSION = 2;
 
-const SCHEMA_V1 = `
+/** Exported for the migration test, which writes a version-1 file with it. */
+export const SCHEMA_V1 = `
 CREATE TABLE events (
   seq            INTEGER PRIMARY KEY,
   event_id       TEXT    NOT NULL UNIQUE,
