@@ -12,6 +12,8 @@ export default tseslint.config(
       'data/**',
       '.test-output/**',
       '.scratch/**',
+      // The Grafana plugin has its own create-plugin ESLint and Prettier setup (npm run lint -w plugin).
+      'plugin/**',
     ],
   },
   js.configs.recommended,

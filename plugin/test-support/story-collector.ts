@@ -1,0 +1,83 @@
+/*
+ * The real collector process (the built bin, as users run it) on 127.0.0.1, serving the audit
+ * story (collector/test/support/audit-story.ts): 2026-03-02 08:00–10:30 UTC, John creating Mary,
+ * Mallory denied, and a RunInstances insight. It requires an API token, as production should.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const REPO = resolve(__dirname, '../..');
+const COLLECTOR_BIN = join(REPO, 'collector/bin/crumbtrail-collector.js');
+const STORY_SCRIPT = join(REPO, 'collector/test/support/audit-story.ts');
+
+export const STORY = {
+  startMs: Date.parse('2026-03-02T08:00:00.000Z'),
+  endMs: Date.parse('2026-03-02T10:30:00.000Z'),
+  johnCreatesMaryMs: Date.parse('2026-03-02T09:30:12.000Z'),
+  burstStartMs: Date.parse('2026-03-02T10:00:00.000Z'),
+  apiToken: 'plugin-tests-token',
+};
+
+export interface StoryCollector {
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startStoryCollector(): Promise<StoryCollector> {
+  const directory = mkdtempSync(join(tmpdir(), 'crumbtrail-plugin-'));
+  const dbPath = join(directory, 'story.db');
+  const written = spawnSync(process.execPath, ['--import', 'tsx', STORY_SCRIPT, dbPath], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  if (written.status !== 0) {
+    throw new Error(`writing the audit story failed: ${written.stderr}`);
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      COLLECTOR_BIN,
+      '--db',
+      dbPath,
+      '--host',
+      '127.0.0.1',
+      '--otlp-port',
+      '0',
+      '--api-port',
+      '0',
+      '--api-token',
+      STORY.apiToken,
+      // The story's insights are already stored; the engine must not judge 2026-03-02 against "now".
+      '--no-insights',
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const apiUrl = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`collector did not start in 20 s: ${stderr}`)), 20_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; api?: string };
+      if (entry.msg === 'crumbtrail collector started' && entry.api !== undefined) {
+        clearTimeout(timer);
+        resolveUrl(entry.api.replace(/\/api\/v1\/events$/, ''));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`collector exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    apiUrl,
+    stop: async () => {
+      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
