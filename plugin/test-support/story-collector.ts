@@ -52,6 +52,9 @@ export async function startStoryCollector(): Promise<StoryCollector> {
       STORY.apiToken,
       // The story's insights are already stored; the engine must not judge 2026-03-02 against "now".
       '--no-insights',
+      // The story is dated 2026-03-02: keep it however old it is today.
+      '--retention-days',
+      '36500',
     ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }
   );

@@ -2,32 +2,16 @@
  * Event-history queries against the real collector process serving the audit story (see
  * test-support/jest-global-setup.ts), through the data-proxy stand-in.
  */
-import { type DataFrame, DataFrameType, type DataQueryResponse, type Field } from '@grafana/data';
+import { type DataFrame, DataFrameType } from '@grafana/data';
 import { EventField, SEVERITY_ERROR, SEVERITY_INFO } from '../../shared/event-frame';
 import { type AuditQuery, QueryType } from '../../types';
 import { STORY } from '../../../test-support/story-collector';
 import { storyDatasource, storyRequest } from '../../../test-support/story-datasource';
 import { TestTemplateSrv } from '../../../test-support/template-srv';
+import { column, frameField as field, onlyFrame } from '../../../test-support/frame-readers';
 
 function eventsQuery(patch: Partial<AuditQuery>): AuditQuery {
   return { refId: 'A', queryType: QueryType.Events, maxResults: 100, ...patch };
-}
-
-function onlyFrame(response: DataQueryResponse): DataFrame {
-  expect(response.data).toHaveLength(1);
-  return response.data[0] as DataFrame;
-}
-
-function field(frame: DataFrame, name: string): Field {
-  const found = frame.fields.find((candidate) => candidate.name === name);
-  if (found === undefined) {
-    throw new Error(`no field ${name}`);
-  }
-  return found;
-}
-
-function column(frame: DataFrame, name: string): unknown[] {
-  return [...field(frame, name).values];
 }
 
 describe('events query', () => {
