@@ -1,4 +1,4 @@
-import React from 'react';
+import React, { useId } from 'react';
 import { Combobox, InlineField, Stack } from '@grafana/ui';
 import { DEFAULT_MAX_SERIES, LOOKUP_FIELD_LABELS, LOOKUP_FIELDS, type LookupField } from '../types';
 import { FilterEditor } from './FilterEditor';
@@ -13,6 +13,7 @@ const GROUP_BY_OPTIONS = LOOKUP_FIELDS.filter((field) => field !== 'eventId').ma
 }));
 
 export function CallRateQueryEditor({ query, change, datasource, range }: TypeEditorProps) {
+  const id = useId();
   return (
     <Stack direction="column" gap={0.5}>
       <FilterEditor
@@ -24,7 +25,7 @@ export function CallRateQueryEditor({ query, change, datasource, range }: TypeEd
       <Stack direction="row" gap={0.5}>
         <InlineField label="Group by" labelWidth={14} tooltip="One series per value of this field">
           <Combobox<LookupField>
-            aria-label={Selectors.groupBy}
+            id={`${id}-groupBy`}
             width={24}
             isClearable
             placeholder="(one series)"

@@ -2,7 +2,8 @@
  * One row per lookup filter: the field, and its values (several are ORed), with suggestions from
  * the collector's values API under the other filters, and the dashboard's variables.
  */
-import React, { useCallback } from 'react';
+import React, { useCallback, useId } from 'react';
+import { css } from '@emotion/css';
 import type { TimeRange } from '@grafana/data';
 import { Button, Combobox, type ComboboxOption, IconButton, InlineField, MultiCombobox, Stack } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
@@ -49,7 +50,18 @@ function withoutField(filters: LookupFilters, field: LookupField): LookupFilters
   return rest;
 }
 
+/** Labels the values combobox for screen readers (Combobox passes on its id, not aria-label). */
+const visuallyHidden = css({
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+});
+
 export function FilterEditor({ filters, onChange, suggester, range, fields = LOOKUP_FIELDS }: Props) {
+  const labelId = useId();
   const used = fields.filter((field) => filters[field] !== undefined);
   const unused = fields.filter((field) => filters[field] === undefined);
 
@@ -79,11 +91,14 @@ export function FilterEditor({ filters, onChange, suggester, range, fields = LOO
 
   return (
     <Stack direction="column" gap={0.5}>
-      {used.map((field, index) => (
+      {used.map((field) => (
         <Stack key={field} direction="row" gap={0.5} alignItems="center">
-          <InlineField label="Filter" labelWidth={14}>
+          <label htmlFor={`${labelId}-values-${field}`} className={visuallyHidden}>
+            {Selectors.filterValues(field)}
+          </label>
+          <InlineField label="Filter" labelWidth={14} htmlFor={`${labelId}-field-${field}`}>
             <Combobox
-              aria-label={Selectors.filterField(index)}
+              id={`${labelId}-field-${field}`}
               width={22}
               value={field}
               options={[field, ...unused].map((option) => ({ value: option, label: LOOKUP_FIELD_LABELS[option] }))}
@@ -92,7 +107,7 @@ export function FilterEditor({ filters, onChange, suggester, range, fields = LOO
           </InlineField>
           <InlineField grow>
             <MultiCombobox<string>
-              aria-label={Selectors.filterValues(field)}
+              id={`${labelId}-values-${field}`}
               placeholder="Values (any of)"
               value={filters[field] ?? []}
               options={suggestions(field)}
@@ -106,7 +121,7 @@ export function FilterEditor({ filters, onChange, suggester, range, fields = LOO
           <IconButton
             name="trash-alt"
             aria-label={Selectors.removeFilter(field)}
-            tooltip="Remove filter"
+            tooltip={Selectors.removeFilter(field)}
             onClick={() => onChange(withoutField(filters, field))}
           />
         </Stack>

@@ -1,4 +1,4 @@
-import React from 'react';
+import React, { useId } from 'react';
 import { Combobox, InlineField, Stack } from '@grafana/ui';
 import { INSIGHT_STATES, INSIGHT_TYPES, type InsightState, type InsightType } from '../types';
 import { FilterEditor } from './FilterEditor';
@@ -15,6 +15,7 @@ const TYPE_OPTIONS = INSIGHT_TYPES.map((type) => ({
 const STATE_OPTIONS = INSIGHT_STATES.map((state) => ({ value: state, label: state === 'active' ? 'Active' : 'Ended' }));
 
 export function InsightsQueryEditor({ query, change, datasource, range }: TypeEditorProps) {
+  const id = useId();
   return (
     <Stack direction="column" gap={0.5}>
       <FilterEditor
@@ -27,7 +28,7 @@ export function InsightsQueryEditor({ query, change, datasource, range }: TypeEd
       <Stack direction="row" gap={0.5}>
         <InlineField label="Insight type" labelWidth={14}>
           <Combobox<InsightType>
-            aria-label={Selectors.insightType}
+            id={`${id}-insightType`}
             width={20}
             isClearable
             placeholder="(both)"
@@ -46,7 +47,7 @@ export function InsightsQueryEditor({ query, change, datasource, range }: TypeEd
         </InlineField>
         <InlineField label="State" labelWidth={10}>
           <Combobox<InsightState>
-            aria-label={Selectors.insightState}
+            id={`${id}-insightState`}
             width={16}
             isClearable
             placeholder="(any)"

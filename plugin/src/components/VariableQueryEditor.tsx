@@ -1,5 +1,5 @@
 /* A template-variable query: the values of one lookup field, optionally under filters. */
-import React from 'react';
+import React, { useId } from 'react';
 import type { QueryEditorProps } from '@grafana/data';
 import { Combobox, InlineField, Stack } from '@grafana/ui';
 import type { CrumbtrailDataSource } from '../datasource/datasource';
@@ -23,12 +23,13 @@ const FIELD_OPTIONS = LOOKUP_FIELDS.filter((field) => field !== 'eventId').map((
 }));
 
 export function VariableQueryEditor({ query, onChange, datasource, range }: Props) {
+  const id = useId();
   const field: LookupField = query.field ?? 'eventName';
   return (
     <Stack direction="column" gap={0.5}>
       <InlineField label="Values of" labelWidth={14} tooltip="The variable offers this field's values, busiest first">
         <Combobox<LookupField>
-          aria-label={Selectors.variableField}
+          id={`${id}-variableField`}
           width={24}
           value={field}
           options={FIELD_OPTIONS}

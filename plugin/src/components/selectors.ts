@@ -2,7 +2,6 @@
 export const Selectors = {
   queryType: 'Query type',
   addFilter: 'Add filter',
-  filterField: (index: number) => `Filter ${index + 1} field`,
   filterValues: (field: string) => `Values of ${field}`,
   removeFilter: (field: string) => `Remove ${field} filter`,
   freeText: 'Free text',
@@ -10,11 +9,11 @@ export const Selectors = {
   groupBy: 'Group by',
   maxSeries: 'Max series',
   insightType: 'Insight type',
-  insightState: 'Insight state',
+  insightState: 'State',
   collectorUrl: 'Collector URL',
   apiToken: 'API token',
   traceDatasource: 'Trace datasource',
-  variableField: 'Field',
+  variableField: 'Values of',
 } as const;
 
 /* Accessible names of the event-history panel (src/panel), for its tests and e2e tests. */
