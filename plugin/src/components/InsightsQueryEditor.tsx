@@ -3,7 +3,6 @@ import { Combobox, InlineField, Stack } from '@grafana/ui';
 import { INSIGHT_STATES, INSIGHT_TYPES, type InsightState, type InsightType } from '../types';
 import { FilterEditor } from './FilterEditor';
 import type { TypeEditorProps } from './QueryEditor';
-import { Selectors } from './selectors';
 
 /** Insights are per API: only these filters apply to them. */
 const INSIGHT_FILTER_FIELDS = ['eventName', 'eventSource'] as const;

@@ -13,7 +13,6 @@ import {
 } from '../types';
 import { FilterEditor } from './FilterEditor';
 import { NumberField } from './NumberField';
-import { Selectors } from './selectors';
 
 type Props = QueryEditorProps<CrumbtrailDataSource, AuditQuery, AuditDataSourceOptions, AuditVariableQuery>;
 
