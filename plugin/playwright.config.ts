@@ -27,6 +27,8 @@ export default defineConfig<PluginOptions>({
   use: {
     /* Base URL to use in actions like `await page.goto('/')`. */
     baseURL: process.env.GRAFANA_URL || 'http://localhost:3000',
+    // The repository's provisioning (the stack in docker-compose.yml mounts the same files).
+    provisioningRootDir: '../provisioning',
 
     /* Collect trace when retrying the failed test. See https://playwright.dev/docs/trace-viewer */
     trace: 'on-first-retry',

@@ -1,17 +1,18 @@
-import { test, expect } from '@grafana/plugin-e2e';
+// @grafana/plugin-e2e specs for a real Grafana (see configEditor.spec.ts).
+import { expect, test } from '@grafana/plugin-e2e';
 
-test('smoke: should render query editor', async ({ panelEditPage, readProvisionedDataSource }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
-  await panelEditPage.datasource.set(ds.name);
-  await expect(panelEditPage.getQueryEditorRow('A').getByRole('textbox', { name: 'Query Text' })).toBeVisible();
-});
-
-test('data query should return a value', async ({ panelEditPage, readProvisionedDataSource }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
+test('an Event name filter returns those events as a table', async ({
+  panelEditPage,
+  readProvisionedDataSource,
+  page,
+}) => {
+  const ds = await readProvisionedDataSource({ fileName: 'crumbtrail.yml' });
   await panelEditPage.datasource.set(ds.name);
   await panelEditPage.setVisualization('Table');
-  await panelEditPage.getQueryEditorRow('A').getByRole('textbox', { name: 'Query Text' }).fill('test query');
-  await panelEditPage.getQueryEditorRow('A').getByRole('spinbutton').fill('10');
-  await expect(panelEditPage.panel.fieldNames).toContainText(['Time', 'Value']);
-  await expect(panelEditPage.panel.data).toContainText(['10']);
+  const row = panelEditPage.getQueryEditorRow('A');
+  await row.getByRole('button', { name: 'Add filter' }).click();
+  await row.getByLabel('Values of eventName').fill('CreateUser');
+  await page.keyboard.press('Enter');
+  await expect(panelEditPage.refreshPanel()).toBeOK();
+  await expect(panelEditPage.panel.data).toContainText(['CreateUser']);
 });

@@ -3,7 +3,7 @@
  * first) and in the event-history panel, with data links to the single event and to its trace.
  */
 import { createDataFrame, type DataFrame, DataFrameType, type DataLink, type Field, FieldType } from '@grafana/data';
-import { type AuditRecord, callerName, resourceLabel } from '../shared/cloudtrail-record';
+import { apiOf, type AuditRecord, callerName, resourceLabel } from '../shared/cloudtrail-record';
 import {
   EVENTS_FRAME_MARKER,
   EventField,
@@ -31,7 +31,7 @@ export function summaryLine(record: AuditRecord): string {
     const head = `Insight ${details.state}: ${details.insightType} on ${details.eventName}`;
     return summary === undefined ? head : `${head}: ${summary}`;
   }
-  const parts = [callerName(record) ?? 'unknown caller', record.eventName, resourceLabel(record)];
+  const parts = [callerName(record) ?? 'unknown caller', record.eventName ?? 'unknown event', resourceLabel(record)];
   const line = parts.filter((part) => part !== undefined).join(' ');
   return record.errorCode === undefined ? line : `${line} failed: ${record.errorCode}`;
 }
@@ -47,8 +47,8 @@ function severity(record: AuditRecord): string {
 function labels(record: AuditRecord): Record<string, string> {
   const resource = record.resources?.[0];
   const entries: Array<[string, string | undefined]> = [
-    ['eventSource', record.eventSource],
-    ['eventName', record.eventName],
+    ['eventSource', apiOf(record).eventSource],
+    ['eventName', apiOf(record).eventName],
     ['username', callerName(record)],
     ['resourceType', resource?.type],
     ['resourceName', resource?.name ?? resource?.ARN],
@@ -115,12 +115,12 @@ export function eventsFrame(refId: string, records: AuditRecord[], links: EventL
       { name: EventField.Labels, type: FieldType.other, values: records.map(labels), config: {} },
       stringField(
         EventField.EventName,
-        column((record) => record.eventName),
+        column((record) => apiOf(record).eventName),
         { displayName: 'Event name' }
       ),
       stringField(
         EventField.EventSource,
-        column((record) => record.eventSource),
+        column((record) => apiOf(record).eventSource),
         { displayName: 'Event source' }
       ),
       stringField(EventField.Username, records.map(callerName), { displayName: 'User name' }),

@@ -5,8 +5,9 @@
 export interface AuditRecord {
   eventID: string;
   eventTime: string;
-  eventName: string;
-  eventSource: string;
+  /** Absent on insight records, which name their API in insightDetails (as CloudTrail's do). */
+  eventName?: string;
+  eventSource?: string;
   eventCategory?: string;
   eventType?: string;
   readOnly?: boolean;
@@ -46,6 +47,14 @@ export interface InsightSummary {
   baselineAverage: number;
   insightAverage: number;
   summary: string;
+}
+
+/** The API a record is about: the call's, or the one an insight is on. */
+export function apiOf(record: AuditRecord): { eventName?: string; eventSource?: string } {
+  return {
+    eventName: record.eventName ?? record.insightDetails?.eventName,
+    eventSource: record.eventSource ?? record.insightDetails?.eventSource,
+  };
 }
 
 /** Who made the call, as CloudTrail's console shows it in the "User name" column. */

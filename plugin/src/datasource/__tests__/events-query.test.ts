@@ -141,6 +141,10 @@ describe('events query', () => {
     );
     expect(frame.length).toBe(2);
     expect(column(frame, EventField.Severity)).toEqual(['warning', 'warning']);
+    // Insight records name their API in insightDetails; the columns and labels carry it too.
+    expect(column(frame, EventField.EventName)).toEqual(['RunInstances', 'RunInstances']);
+    expect(column(frame, EventField.EventSource)).toEqual(['compute.example.com', 'compute.example.com']);
+    expect(column(frame, EventField.Labels)[0]).toMatchObject({ eventName: 'RunInstances', eventCategory: 'Insight' });
     expect(column(frame, EventField.Body)[0]).toMatch(/^Insight End: ApiCallRateInsight on RunInstances/);
     expect(column(frame, EventField.Body)[1]).toMatch(/^Insight Start: ApiCallRateInsight on RunInstances/);
   });
