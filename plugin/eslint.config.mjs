@@ -36,4 +36,13 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // The browser harness and the test support are linted like src; ESLint skips .ts files no block names.
+    files: ['harness/**/*.{ts,tsx}', 'test-support/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: './tsconfig.json',
+      },
+    },
+  },
 ]);
