@@ -1,6 +1,6 @@
 import React from 'react';
 import { Stack } from '@grafana/ui';
-import { MAX_EVENTS_PER_QUERY } from '../datasource/datasource';
+import { MAX_EVENTS_PER_QUERY } from '../datasource/limits';
 import { DEFAULT_MAX_RESULTS } from '../types';
 import { FilterEditor } from './FilterEditor';
 import { FreeTextField } from './FreeTextField';

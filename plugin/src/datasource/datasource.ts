@@ -38,14 +38,11 @@ import {
 import { callRateFrames, type CallRateResponse, stepSeconds } from './call-rate-frames';
 import { CollectorClient, CollectorError, filterParams, type QueryParams, timeParams } from './collector-client';
 import { eventsFrame } from './events-frame';
+import { COLLECTOR_PAGE_SIZE, MAX_EVENTS_PER_QUERY } from './limits';
+import { queryProblems } from '../query-validation';
 import { insightsFrame } from './insights-frame';
 import { applyAdHocFilters, interpolateFilters, interpolateValue } from './template-variables';
 import { AuditVariableSupport } from './variable-support';
-
-/** The collector's page size limit; larger lookups page through nextToken. */
-const COLLECTOR_PAGE_SIZE = 1000;
-/** What one query may ask for: enough for a busy day in a panel, still fast to render. */
-export const MAX_EVENTS_PER_QUERY = 10_000;
 
 interface EventsPage {
   events: AuditRecord[];
@@ -114,6 +111,11 @@ export class CrumbtrailDataSource
   }
 
   private async runQuery(query: AuditQuery, request: DataQueryRequest<AuditQuery>): Promise<DataFrame[]> {
+    // Grafana may add properties of its own to a query: only the model's own fields are checked here.
+    const problems = queryProblems(query, { allowUnknownProperties: true });
+    if (problems.length > 0) {
+      throw new Error(`query ${query.refId}: ${problems.join('; ')}`);
+    }
     const fromMs = request.range.from.valueOf();
     const toMs = request.range.to.valueOf();
     switch (query.queryType ?? QueryType.Events) {

@@ -108,6 +108,11 @@ describe('events query', () => {
     );
   });
 
+  it('refuses a saved query that is not a crumbtrail query, saying why', async () => {
+    const typo = { refId: 'A', queryType: QueryType.Events, filters: { user: ['John'] } } as unknown as AuditQuery;
+    await expect(datasource.query(storyRequest([typo]))).rejects.toThrow('query A: filters.user: not a lookup field');
+  });
+
   it('links each event to its single-event view and, when configured, to its trace', async () => {
     const withTraces = storyDatasource(new TestTemplateSrv(), { traceDatasourceUid: 'tempo-uid' });
     const frame = onlyFrame(
