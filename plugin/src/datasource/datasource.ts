@@ -102,6 +102,14 @@ export class CrumbtrailDataSource
 
   async query(request: DataQueryRequest<AuditQuery>): Promise<DataQueryResponse> {
     const targets = request.targets.filter((target) => this.filterQuery(target));
+    // Checked as saved, before interpolation drops what it does not know (a misspelt filter field
+    // must fail, not widen the lookup). Grafana may add properties of its own: those are allowed.
+    for (const target of targets) {
+      const problems = queryProblems(target, { allowUnknownProperties: true });
+      if (problems.length > 0) {
+        throw new Error(`query ${target.refId}: ${problems.join('; ')}`);
+      }
+    }
     const results = await Promise.all(
       targets.map((target) =>
         this.runQuery(this.applyTemplateVariables(target, request.scopedVars, request.filters), request)
@@ -111,11 +119,6 @@ export class CrumbtrailDataSource
   }
 
   private async runQuery(query: AuditQuery, request: DataQueryRequest<AuditQuery>): Promise<DataFrame[]> {
-    // Grafana may add properties of its own to a query: only the model's own fields are checked here.
-    const problems = queryProblems(query, { allowUnknownProperties: true });
-    if (problems.length > 0) {
-      throw new Error(`query ${query.refId}: ${problems.join('; ')}`);
-    }
     const fromMs = request.range.from.valueOf();
     const toMs = request.range.to.valueOf();
     switch (query.queryType ?? QueryType.Events) {
