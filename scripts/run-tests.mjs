@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['instrumentation/test', 'collector/test', 'plugin/harness'];
+const roots = ['instrumentation/test', 'collector/test', 'plugin/harness', 'provisioning/test'];
 const filters = process.argv.slice(2);
 const files = roots
   .filter((root) => existsSync(root))

@@ -2,6 +2,11 @@
  * `$variable` interpolation for filter values. A multi-value variable expands into several values
  * of one filter (the collector ORs them); "All" removes the filter, because "any value" is no
  * filter at all and the collector caps a filter at 100 values.
+ *
+ * How "All" is recognised: Grafana's dashboards (Scenes) do not pass the variable's current value
+ * to a format function, so a variable should set its custom all value to `*` (ALL_VALUE), which
+ * this datasource reads as "any value". The older dashboard code passes the variable, whose
+ * current value is `$__all`; both work.
  */
 import type { AdHocVariableFilter, ScopedVars } from '@grafana/data';
 import type { TemplateSrv } from '@grafana/runtime';
@@ -11,6 +16,8 @@ import { isLookupField, type LookupFilters } from '../types';
 const VALUE_SEPARATOR = '\u001f';
 /** Stands for "All" while interpolating; a filter containing it is dropped. */
 const ANY_VALUE = '\u001e';
+/** The custom all value dashboards should give crumbtrail variables ("Custom all value": *). */
+export const ALL_VALUE = '*';
 
 interface VariableLike {
   current?: { value?: unknown };
@@ -23,7 +30,8 @@ function isAllSelected(variable: unknown): boolean {
 
 /** Grafana calls this for each variable in a string: keep values apart instead of joining them. */
 function formatValues(value: string | string[], variable: unknown): string {
-  if (isAllSelected(variable)) {
+  const values = Array.isArray(value) ? value : [value];
+  if (isAllSelected(variable) || values.includes(ALL_VALUE) || values.includes('$__all')) {
     return ANY_VALUE;
   }
   return Array.isArray(value) ? value.join(VALUE_SEPARATOR) : value;

@@ -89,7 +89,13 @@ export const EventTableRow = memo(
           />
         ))}
         {expanded && row.record !== undefined && (
-          <RecordDetails id={detailsId} record={row.record} colSpan={columns.length + 1} tabbable={tabbable} />
+          <RecordDetails
+            id={detailsId}
+            record={row.record}
+            colSpan={columns.length + 1}
+            tabbable={tabbable}
+            links={row.links()}
+          />
         )}
       </div>
     );

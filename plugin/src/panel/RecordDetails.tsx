@@ -3,8 +3,8 @@
  * Rendered only while expanded, so the records of a big result are never pretty-printed up front.
  */
 import { css } from '@emotion/css';
-import type { GrafanaTheme2 } from '@grafana/data';
-import { ClipboardButton, useStyles2 } from '@grafana/ui';
+import type { Field, GrafanaTheme2, LinkModel } from '@grafana/data';
+import { ClipboardButton, LinkButton, useStyles2 } from '@grafana/ui';
 import React, { useMemo } from 'react';
 import { PanelSelectors } from '../components/selectors';
 
@@ -14,6 +14,8 @@ interface Props {
   /** Columns the cell spans: all of them, the toggle column included. */
   colSpan: number;
   tabbable: boolean;
+  /** The event's data links (single-event view, trace), shown beside the copy button. */
+  links: Array<LinkModel<Field>>;
 }
 
 /** Two-space JSON as CloudTrail's console shows it; text that is not JSON is shown as it is. */
@@ -25,12 +27,27 @@ function prettyRecord(record: string): string {
   }
 }
 
-export function RecordDetails({ id, record, colSpan, tabbable }: Props) {
+export function RecordDetails({ id, record, colSpan, tabbable, links }: Props) {
   const styles = useStyles2(getStyles);
   const pretty = useMemo(() => prettyRecord(record), [record]);
   return (
     <div role="cell" id={id} aria-colspan={colSpan} className={styles.cell}>
       <div className={styles.toolbar}>
+        {links.map((link) => (
+          <LinkButton
+            key={`${link.title} ${link.href}`}
+            href={link.href}
+            target={link.target}
+            onClick={link.onClick}
+            icon={link.target === '_blank' ? 'external-link-alt' : 'link'}
+            size="sm"
+            variant="secondary"
+            fill="outline"
+            tabIndex={tabbable ? 0 : -1}
+          >
+            {link.title}
+          </LinkButton>
+        ))}
         <ClipboardButton
           icon="copy"
           size="sm"
@@ -60,6 +77,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   toolbar: css({
     display: 'flex',
     justifyContent: 'flex-end',
+    gap: theme.spacing(1),
     marginBottom: theme.spacing(1),
   }),
   json: css({

@@ -5,7 +5,7 @@
  * Lenient on purpose: the panel may sit on a query of another datasource version, a transformed
  * frame or a frame from a file, so a missing field leaves its cells empty instead of failing.
  */
-import type { DataFrame, Field } from '@grafana/data';
+import type { DataFrame, Field, LinkModel } from '@grafana/data';
 import type { AuditRecord } from '../shared/cloudtrail-record';
 import { EVENTS_FRAME_MARKER, EventField, SEVERITY_ERROR, SEVERITY_INSIGHT } from '../shared/event-frame';
 import { COLUMN_FIELDS, EVENT_COLUMNS, type EventColumn } from './types';
@@ -24,7 +24,15 @@ export interface EventRow {
   summary: string;
   /** The full CloudTrail record as JSON text. */
   record?: string;
+  /**
+   * The data links of the row's event id and trace id ("Show this event", "Open trace"), made
+   * when the row is expanded: Grafana gives panel fields a getLinks that interpolates the row.
+   */
+  links: () => Array<LinkModel<Field>>;
 }
+
+/** Fields whose data links the expanded row offers, in this order. */
+const LINKED_FIELDS = [EventField.Id, EventField.TraceId];
 
 /** Frames the datasource marks as events, or that look like them (a record or timestamp field). */
 export function isEventsFrame(frame: DataFrame): boolean {
@@ -126,6 +134,13 @@ function frameRows(frame: DataFrame, frameIndex: number): EventRow[] {
       values: complete,
       summary: summaryOf(text(valueAt(EventField.Body, row)), complete),
       record,
+      links: () =>
+        LINKED_FIELDS.flatMap((name) => {
+          const field = byName.get(name);
+          return field?.getLinks === undefined || text(field.values[row]) === undefined
+            ? []
+            : field.getLinks({ valueRowIndex: row });
+        }),
     });
   }
   return rows;

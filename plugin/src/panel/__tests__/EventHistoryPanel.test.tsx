@@ -1,11 +1,13 @@
 import { locationService } from '@grafana/runtime';
 import { type AdHocFilterItem, PanelContextProvider } from '@grafana/ui';
-import { EventBusSrv } from '@grafana/data';
+import { applyFieldOverrides, createTheme, EventBusSrv } from '@grafana/data';
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React, { type ReactElement } from 'react';
 import { PanelSelectors } from '../../components/selectors';
 import { callRateFrames } from '../../datasource/call-rate-frames';
+import { eventsFrame } from '../../datasource/events-frame';
+import type { AuditRecord } from '../../shared/cloudtrail-record';
 import { EventHistoryPanel } from '../EventHistoryPanel';
 import { accessDenied, createUser, manyEvents, panelProps, twoQueries } from '../test-support/fixtures';
 import type { Options } from '../types';
@@ -122,6 +124,29 @@ describe('EventHistoryPanel', () => {
     await user.click(toggle);
     expect(toggle).toHaveAttribute('aria-expanded', 'false');
     expect(screen.queryByTestId(PanelSelectors.recordJson)).not.toBeInTheDocument();
+  });
+
+  it("offers the event's data links when expanded: the single-event view and its trace", async () => {
+    const user = userEvent.setup();
+    // Grafana gives panel fields getLinks when it applies field config: do the same.
+    const traced = { ...createUser, crumbtrail: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736' } } as AuditRecord;
+    const frame = eventsFrame('A', [traced], {
+      datasourceUid: 'crumbtrail',
+      datasourceName: 'crumbtrail',
+      traceDatasourceUid: 'tempo',
+    });
+    const series = applyFieldOverrides({
+      data: [frame],
+      fieldConfig: { defaults: {}, overrides: [] },
+      replaceVariables: (value) => value,
+      theme: createTheme(),
+      timeZone: 'utc',
+    });
+    render(<EventHistoryPanel {...panelProps(series)} />);
+    await user.click(toggleOf(JOHN_CREATES_MARY));
+    const row = rowOf(JOHN_CREATES_MARY);
+    expect(within(row).getByRole('link', { name: 'Show this event' })).toBeInTheDocument();
+    expect(within(row).getByRole('link', { name: 'Open trace' })).toBeInTheDocument();
   });
 
   it('expands the focused row with Enter and collapses it with Space', async () => {
