@@ -3,14 +3,26 @@
  * the "1 ms" handler (shared so the orchestrator can calibrate it for the servers).
  */
 
-/** The four set-ups compared, each in its own server process. */
-export type Variant = 'plain' | 'http-instrumentation' | 'crumbtrail' | 'crumbtrail+http-instrumentation';
+/**
+ * The set-ups compared, each in its own server process. The last two are no product: they give the
+ * floor under crumbtrail, what the OpenTelemetry SDK costs for one exported server span, bare and
+ * with the attributes crumbtrail records on this request.
+ */
+export type Variant =
+  | 'plain'
+  | 'http-instrumentation'
+  | 'crumbtrail'
+  | 'crumbtrail+http-instrumentation'
+  | 'sdk-span'
+  | 'sdk-span+attributes';
 
 export const VARIANTS: readonly Variant[] = [
   'plain',
   'http-instrumentation',
   'crumbtrail',
   'crumbtrail+http-instrumentation',
+  'sdk-span',
+  'sdk-span+attributes',
 ];
 
 /** The handlers every server serves: a trivial answer, or ~1 ms of synchronous CPU work first. */

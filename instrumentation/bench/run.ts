@@ -2,13 +2,17 @@
  * CPU that auditing adds to each request a service serves, measured side by side in one run:
  *   (a) a plain node:http server, (b) with @opentelemetry/instrumentation-http alone,
  *   (c) with crumbtrail's auditHandler alone, (d) crumbtrail + instrumentation-http,
- * each in its own server process (instrumentations patch node:http for the whole process), the
- * same handler in all four (auditHandler wraps it in (c) and (d)). A separate client process sends
+ * and the floor under (c): (e) the OpenTelemetry SDK's own server span (started, active in the
+ * handler, ended, exported) with no attributes, (f) the same span with the attributes crumbtrail
+ * records, set directly; (c) − (f) is what crumbtrail's own code costs. Each variant runs in its
+ * own server process (instrumentations patch node:http for the whole process), with the same
+ * handler in all (auditHandler wraps it in (c) and (d)). A separate client process sends
  * the requests (keep-alive, 8 in flight); each server reports the CPU time (user + system, all threads) it spent between `begin`
  * and `end`, span export included, so the figure is CPU µs per request. The variants are measured
  * in interleaved rounds (the order rotating); a variant's added cost is the median over rounds of
  * its difference from the baseline measured in the same round, shown with the rounds' range
- * [min – max], since these machines are shared and noisy.
+ * [min – max], since these machines are shared and noisy. The 1 ms handler's figures are the
+ * noisier: a few per cent of noise on 1 ms of work is as large as what is being measured.
  *
  * Traced variants: NodeTracerProvider + BatchSpanProcessor (queue 65,536, batches of 512, 1 s) +
  * the OTLP/HTTP protobuf exporter, sending to a local sink (sink.ts) that answers 200. Before
@@ -19,8 +23,10 @@
  *   node --import tsx instrumentation/bench/run.ts
  * BENCH_HTTP_REQUESTS (default 20,000 per variant, trivial handler), BENCH_HTTP_WORK_REQUESTS
  * (default 3,200, 1 ms handler), BENCH_HTTP_ROUNDS (default 8) and BENCH_HTTP_CONCURRENCY
- * (default 8) shape the run;
- * BENCH_HTTP_SERVER_FLAGS adds Node flags to the servers (e.g. "--cpu-prof --cpu-prof-dir=DIR").
+ * (default 8) shape the run; BENCH_HTTP_VARIANTS (e.g. "crumbtrail,sdk-span+attributes") measures
+ * only those variants, beside the plain server;
+ * BENCH_HTTP_SERVER_FLAGS adds Node flags to the servers (e.g. "--cpu-prof --cpu-prof-dir=DIR",
+ * or "--trace-gc-nvp" to see how much each young-generation GC promotes).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -48,6 +54,8 @@ const EXPECTED_SCOPE: Record<Variant, string> = {
   'http-instrumentation': '@opentelemetry/instrumentation-http',
   crumbtrail: '@crumbtrail/instrumentation',
   'crumbtrail+http-instrumentation': '@opentelemetry/instrumentation-http',
+  'sdk-span': 'bench-sdk-span',
+  'sdk-span+attributes': 'bench-sdk-span',
 };
 
 const LABEL: Record<Variant, string> = {
@@ -55,6 +63,8 @@ const LABEL: Record<Variant, string> = {
   'http-instrumentation': '(b) instrumentation-http alone',
   crumbtrail: '(c) crumbtrail alone',
   'crumbtrail+http-instrumentation': '(d) crumbtrail + instrumentation-http',
+  'sdk-span': '(e) floor: SDK span alone, no attributes',
+  'sdk-span+attributes': "(f) floor: SDK span + crumbtrail's attributes",
 };
 
 const log = (message: string): void => {
@@ -174,6 +184,18 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 const mark = (met: boolean): string => (met ? '✔' : '✘');
 
+/** The variants named in BENCH_HTTP_VARIANTS (all when unset), always with the plain baseline. */
+function selectedVariants(names: string | undefined): Variant[] {
+  if (names === undefined || names.trim() === '') return [...VARIANTS];
+  const wanted = new Set(names.split(',').map((name) => name.trim()));
+  for (const name of wanted) {
+    if (!VARIANTS.some((variant) => variant === name)) {
+      throw new Error(`BENCH_HTTP_VARIANTS: unknown variant "${name}" (${VARIANTS.join(', ')})`);
+    }
+  }
+  return VARIANTS.filter((variant) => variant === 'plain' || wanted.has(variant));
+}
+
 export async function main(): Promise<ResultRow[]> {
   const started = performance.now();
   const requests = Number(process.env.BENCH_HTTP_REQUESTS ?? 20_000);
@@ -187,6 +209,7 @@ export async function main(): Promise<ResultRow[]> {
   const paths: Record<Handler, string> = { trivial: '/trivial', work: '/work' };
   // e.g. "--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the servers.
   const serverFlags = (process.env.BENCH_HTTP_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const variants = selectedVariants(process.env.BENCH_HTTP_VARIANTS);
 
   const spinIterations = calibrateSpin(WORK_MICROS);
   log(`1 ms handler: ${formatNumber(spinIterations)} iterations of spin()`);
@@ -194,7 +217,7 @@ export async function main(): Promise<ResultRow[]> {
   const servers = new Map<Variant, { child: ServerChild; port: number }>();
   let client: ClientChild | undefined;
   try {
-    for (const variant of VARIANTS) {
+    for (const variant of variants) {
       const child = Child.start<ServerCommand, ServerMessage>(
         './server.ts',
         [variant, sink.url, String(spinIterations)],
@@ -220,7 +243,7 @@ export async function main(): Promise<ResultRow[]> {
     const results = new Map<string, Measurement[]>();
     for (const handler of ['trivial', 'work'] as const) {
       for (let round = 0; round < rounds; round++) {
-        for (const variant of rotate(VARIANTS, round)) {
+        for (const variant of rotate(variants, round)) {
           const server = servers.get(variant)!;
           const result = await measure(
             server.child,
@@ -273,7 +296,7 @@ export async function main(): Promise<ResultRow[]> {
         ratio: '1.00×',
         target: '',
       });
-      const comparisons: [Variant, Variant, string][] = [
+      const candidates: [Variant, Variant, string][] = [
         ['http-instrumentation', 'plain', `${LABEL['http-instrumentation']}: added µs/request`],
         ['crumbtrail', 'plain', `${LABEL.crumbtrail}: added µs/request`],
         [
@@ -282,14 +305,20 @@ export async function main(): Promise<ResultRow[]> {
           `${LABEL['crumbtrail+http-instrumentation']}: added µs/request`,
         ],
         ['crumbtrail+http-instrumentation', 'http-instrumentation', 'crumbtrail on top of (b), (d) − (b)'],
+        ['sdk-span', 'plain', `${LABEL['sdk-span']}: added µs/request`],
+        ['sdk-span+attributes', 'plain', `${LABEL['sdk-span+attributes']}: added µs/request`],
+        ['crumbtrail', 'sdk-span+attributes', "crumbtrail's own code, (c) − (f)"],
       ];
+      const comparisons = candidates.filter(
+        ([variant, baseline]) => variants.includes(variant) && variants.includes(baseline),
+      );
       for (const [variant, baseline, measure] of comparisons) {
         const differences = added(handler, variant, baseline);
         const difference = median(differences);
         const base = median(micros(handler, baseline));
         const percent = (difference / base) * 100;
         let target = '';
-        if (variant === 'crumbtrail') {
+        if (variant === 'crumbtrail' && baseline === 'plain') {
           target =
             handler === 'trivial'
               ? `≤ ${TARGET_ADDED_MICROS} µs ${mark(difference <= TARGET_ADDED_MICROS)}`
@@ -301,9 +330,28 @@ export async function main(): Promise<ResultRow[]> {
           value:
             `+${formatNumber(difference, 1)} µs ${range(differences)}` +
             (handler === 'work' ? ` = ${formatNumber(percent, 1)}%` : ''),
-          baseline: `${formatNumber(base, 1)} µs ${baseline === 'plain' ? '(a)' : '(b)'}`,
+          baseline: `${formatNumber(base, 1)} µs ${LABEL[baseline].slice(0, 3)}`,
           ratio: `${formatNumber((base + difference) / base, 2)}×`,
           target,
+        });
+      }
+      if (
+        handler === 'trivial' &&
+        variants.includes('crumbtrail') &&
+        variants.includes('http-instrumentation')
+      ) {
+        // The target against instrumentation-http in the same rounds, which does not depend on the
+        // machine's speed: the issue expected 10 µs where instrumentation-http added 17–24 µs.
+        const ratios = added('trivial', 'crumbtrail', 'plain').map(
+          (value, round) => value / added('trivial', 'http-instrumentation', 'plain')[round]!,
+        );
+        rows.push({
+          section: 'trivial handler',
+          measure: 'crumbtrail added / instrumentation-http added, (c) / (b)',
+          value: `${formatNumber(median(ratios), 2)}× [${formatNumber(Math.min(...ratios), 2)} – ${formatNumber(Math.max(...ratios), 2)}]`,
+          baseline: '',
+          ratio: '',
+          target: "issue's figures: 10 / (17–24) = 0.42–0.59×",
         });
       }
     }

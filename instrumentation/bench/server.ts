@@ -5,6 +5,10 @@
  *   http-instrumentation             @opentelemetry/instrumentation-http alone;
  *   crumbtrail                       crumbtrail's auditHandler alone (it starts the server span);
  *   crumbtrail+http-instrumentation  auditHandler enriching the http instrumentation's span;
+ *   sdk-span                         the floor: a server span started, made active for the handler
+ *                                    and ended with the response, no attributes, no crumbtrail;
+ *   sdk-span+attributes              the same span with the attributes crumbtrail records on this
+ *                                    request, set directly;
  * the traced ones with a NodeTracerProvider (AsyncLocalStorage context, W3C propagator) and a
  * BatchSpanProcessor exporting OTLP/HTTP protobuf to the orchestrator's sink. On `begin` and `end`
  * it reads its own CPU time, flushing every span first, so export cost is part of the figure.
@@ -12,8 +16,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type * as NodeHttp from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { trace } from '@opentelemetry/api';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -21,6 +26,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import * as A from '../src/attributes.js';
 import { auditHandler } from '../src/index.js';
 import type { ServerCommand, ServerMessage } from './protocol.js';
 import { VARIANTS, spin } from './protocol.js';
@@ -89,18 +95,50 @@ function handler(request: IncomingMessage, response: ServerResponse): void {
   response.end(body);
 }
 
-const listener: RequestListener = withCrumbtrail
-  ? auditHandler(
-      {
-        eventName: 'GetStatus',
-        identity: (request) => ({
-          type: 'IAMUser',
-          userName: request.headers['x-user'] as string | undefined,
-        }),
-      },
-      handler,
-    )
-  : handler;
+/** The SDK alone: one server span per request, active in the handler, ended with the response. */
+function sdkSpanListener(withAttributes: boolean): RequestListener {
+  const tracer = trace.getTracer('bench-sdk-span');
+  return (request, response) => {
+    const span = tracer.startSpan(request.method ?? 'GET', { kind: SpanKind.SERVER });
+    response.once('finish', () => {
+      if (withAttributes) {
+        // What crumbtrail records for this request (its contract), without any of its logic.
+        span.setAttribute(A.ATTR_CRUMBTRAIL_EVENT_NAME, 'GetStatus');
+        span.setAttribute(A.ATTR_CRUMBTRAIL_READ_ONLY, true);
+        span.setAttribute(A.ATTR_CRUMBTRAIL_IDENTITY_TYPE, 'IAMUser');
+        span.setAttribute(A.ATTR_USER_NAME, request.headers['x-user'] as string);
+        span.setAttribute(A.ATTR_CRUMBTRAIL_REQUEST_ID, randomUUID());
+        span.setAttribute(A.ATTR_CLIENT_ADDRESS, request.socket.remoteAddress ?? '');
+        span.setAttribute(A.ATTR_NETWORK_PEER_ADDRESS, request.socket.remoteAddress ?? '');
+        span.setAttribute(A.ATTR_HTTP_REQUEST_METHOD, request.method ?? 'GET');
+        span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
+      }
+      span.end();
+    });
+    context.with(trace.setSpan(context.active(), span), () => {
+      handler(request, response);
+    });
+  };
+}
+
+function listenerOf(): RequestListener {
+  if (variant === 'sdk-span' || variant === 'sdk-span+attributes') {
+    return sdkSpanListener(variant === 'sdk-span+attributes');
+  }
+  if (!withCrumbtrail) return handler;
+  return auditHandler(
+    {
+      eventName: 'GetStatus',
+      identity: (request) => ({
+        type: 'IAMUser',
+        userName: request.headers['x-user'] as string | undefined,
+      }),
+    },
+    handler,
+  );
+}
+
+const listener = listenerOf();
 
 const server = http.createServer({ keepAliveTimeout: 60_000 }, listener);
 

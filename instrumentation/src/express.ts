@@ -32,6 +32,27 @@ function requestParameters(request: Request): unknown {
   return requestParametersOf(request.body, request.query, request.params);
 }
 
+/**
+ * What the shared json/end wrappers need of a response's call. Plain data on the response, with
+ * one wrapper function for all responses: a closure per request kept on the response made whole
+ * requests survive young-generation GCs (see node-http.ts).
+ */
+interface ExpressRecording {
+  state: HttpCallState<Request, Response>;
+  resolved: ResolvedHttpConfig<Request, Response>;
+  request: Request;
+  json: Response['json'];
+  end: Response['end'];
+  /** req.params of the audited route: Express replaces them at each layer it matches after it. */
+  routeParams: Request['params'] | undefined;
+}
+
+const RECORDING = Symbol('crumbtrail.recording');
+
+interface RecordedResponse extends Response {
+  [RECORDING]?: ExpressRecording;
+}
+
 /** Records the call just before the response is written, while the HTTP server span is open. */
 function instrumentResponse(
   state: HttpCallState<Request, Response>,
@@ -39,31 +60,50 @@ function instrumentResponse(
   request: Request,
   response: Response,
 ): void {
-  const json = response.json.bind(response);
-  response.json = (body?: unknown) => {
-    state.responseBody = body;
-    return json(body);
+  (response as RecordedResponse)[RECORDING] = {
+    state,
+    resolved,
+    request,
+    // Both applied to this same response by the wrappers below.
+    json: response.json,
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    end: response.end,
+    routeParams: undefined,
   };
-  const end = response.end.bind(response) as (...args: unknown[]) => Response;
-  response.end = ((...args: unknown[]) => {
-    if (state.routeTemplate === undefined) state.routeTemplate = routeTemplate(request);
-    // An error middleware answering a failed route sees its own (empty) req.params: give the
-    // resources and requestParameters callbacks the route's params, as a handler would see them.
-    const current = request.params;
-    request.params = routeParams.get(request) ?? current;
-    try {
-      finishHttpCall(state, resolved, request, response, response.statusCode, () =>
-        requestParameters(request),
-      );
-    } finally {
-      request.params = current;
-    }
-    return end(...args);
-  }) as Response['end'];
+  response.json = recordingJson;
+  response.end = recordingEnd as Response['end'];
 }
 
-/** req.params of the audited route: Express replaces them at each layer it matches after it. */
-const routeParams = new WeakMap<Request, Request['params']>();
+/** The method a response has without our own-property wrapper (for a wrapper moved elsewhere). */
+function inherited<K extends 'json' | 'end'>(response: Response, key: K): Response[K] {
+  return (Object.getPrototypeOf(response) as Response)[key];
+}
+
+function recordingJson(this: RecordedResponse, body?: unknown): Response {
+  const recording = this[RECORDING];
+  if (recording === undefined) return Reflect.apply(inherited(this, 'json'), this, [body]);
+  recording.state.responseBody = body;
+  return Reflect.apply(recording.json, this, [body]);
+}
+
+function recordingEnd(this: RecordedResponse, ...args: unknown[]): Response {
+  const recording = this[RECORDING];
+  if (recording === undefined) return Reflect.apply(inherited(this, 'end'), this, args) as Response;
+  const { state, request } = recording;
+  if (state.routeTemplate === undefined) state.routeTemplate = routeTemplate(request);
+  // An error middleware answering a failed route sees its own (empty) req.params: give the
+  // resources and requestParameters callbacks the route's params, as a handler would see them.
+  const current = request.params;
+  request.params = recording.routeParams ?? current;
+  try {
+    finishHttpCall(state, recording.resolved, request, this, this.statusCode, () =>
+      requestParameters(request),
+    );
+  } finally {
+    request.params = current;
+  }
+  return Reflect.apply(recording.end, this, args) as Response;
+}
 
 function start(
   resolved: ResolvedHttpConfig<Request, Response>,
@@ -75,6 +115,15 @@ function start(
   const state = beginHttpCall(request, response, resolved, request);
   instrumentResponse(state, resolved, request, response);
   return state;
+}
+
+/** Calls the next middleware once the caller is known: at once when that took no waiting. */
+function continueAfterIdentity(identified: Promise<void> | undefined, next: NextFunction): void {
+  if (identified === undefined) next();
+  else
+    void identified.then(() => {
+      next();
+    });
 }
 
 /** The configuration of the last auditMiddleware(), for routes audited without one. */
@@ -90,13 +139,7 @@ export function auditMiddleware(config: ExpressAuditConfig = {}): RequestHandler
       return;
     }
     const state = start(resolved, request, response);
-    if (config.identity === undefined) {
-      next();
-      return;
-    }
-    void resolveIdentity(state, config.identity, request).then(() => {
-      next();
-    });
+    continueAfterIdentity(resolveIdentity(state, config.identity, request), next);
   };
 }
 
@@ -107,14 +150,9 @@ export function audit(options: ExpressRouteOptions = {}): RequestHandler {
     const state = start(resolved, request, response);
     setRouteOptions(state, options);
     state.routeTemplate = routeTemplate(request);
-    routeParams.set(request, request.params);
-    if (options.identity === undefined) {
-      next();
-      return;
-    }
-    void resolveIdentity(state, options.identity, request).then(() => {
-      next();
-    });
+    const recording = (response as RecordedResponse)[RECORDING];
+    if (recording !== undefined) recording.routeParams = request.params;
+    continueAfterIdentity(resolveIdentity(state, options.identity, request), next);
   };
 }
 

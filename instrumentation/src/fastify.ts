@@ -32,32 +32,43 @@ function requestParameters(request: FastifyRequest): unknown {
 const plugin: FastifyPluginCallback<FastifyAuditConfig> = (app, config, done) => {
   const resolved = resolveHttpConfig(config);
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (config.ignore?.(request) === true) return;
+  // Callback-style hooks: an async hook costs fastify a promise per hook per request, and each
+  // promise runs the async_hooks promise hooks once a context manager is active.
+  app.addHook('onRequest', (request, reply, hookDone) => {
+    if (config.ignore?.(request) === true) {
+      hookDone();
+      return;
+    }
     const state = beginHttpCall(request.raw, reply.raw, resolved, request);
     const route = request.routeOptions.config.audit;
     if (route !== undefined) setRouteOptions(state, route);
     state.routeTemplate = request.routeOptions.url;
-    await resolveIdentity(state, route?.identity ?? config.identity, request);
+    const identified = resolveIdentity(state, route?.identity ?? config.identity, request);
+    if (identified === undefined) hookDone();
+    else
+      void identified.then(() => {
+        hookDone();
+      });
   });
 
-  app.addHook('preSerialization', async (request, _reply, payload) => {
+  app.addHook('preSerialization', (request, _reply, payload, hookDone) => {
     const state = callOf(request.raw);
     if (state !== undefined) state.responseBody = payload;
-    return payload;
+    hookDone(null, payload);
   });
 
-  app.addHook('onError', async (request, _reply, error) => {
+  app.addHook('onError', (request, _reply, error, hookDone) => {
     const state = callOf(request.raw);
     if (state !== undefined) state.error = error;
+    hookDone();
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, hookDone) => {
     const state = callOf<FastifyRequest, FastifyReply>(request.raw);
     if (state !== undefined) {
       finishHttpCall(state, resolved, request, reply, reply.statusCode, () => requestParameters(request));
     }
-    return payload;
+    hookDone(null, payload);
   });
 
   done();
