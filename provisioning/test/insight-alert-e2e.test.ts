@@ -1,0 +1,217 @@
+/*
+ * The whole alerting path with real parts, on 127.0.0.1: the real collector process, the demo's
+ * instrumented services and traffic generator, and a real Prometheus (Debian's) scraping the
+ * collector and evaluating the repository's own alert rules.
+ *
+ * The demo backfills three days of history (so Insights has a seasonal baseline at once), then
+ * sends live traffic with a RunInstances burst. The test asserts that the collector raises the
+ * insight, that Prometheus scrapes crumbtrail_insight_active == 1 and its CrumbtrailUnusualCallRate
+ * alert goes pending then firing, and that the insight ends, and the alert resolves, once traffic
+ * is back to normal.
+ *
+ * Real time is the one thing shortened: the collector evaluates every 5 s, judges a minute 5 s
+ * after it ends, and starts and ends an insight after one minute (production: 2 and 5). The alert
+ * rule's own `for: 1m` is kept, so the test takes about six minutes.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import type { CollectorProcess } from '../../collector/test/support/collector-process.js';
+import { startCollectorProcess } from '../../collector/test/support/collector-process.js';
+import type { PrometheusServer } from './support/prometheus-server.js';
+import { startPrometheus } from './support/prometheus-server.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const RULES = resolve(REPO, 'provisioning/prometheus/rules/crumbtrail.rules.yml');
+const DEMO = resolve(REPO, 'instrumentation/demo/run-demo.ts');
+
+const BURST = { eventName: 'RunInstances', eventSource: 'compute.example.com', minutes: 4 };
+const ACTIVE = `crumbtrail_insight_active{event_name="${BURST.eventName}",insight_type="ApiCallRateInsight"}`;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+interface InsightView {
+  eventName: string;
+  eventSource: string;
+  insightType: string;
+  state: 'active' | 'ended';
+  startTime: string;
+  endTime: string | null;
+  baselineAverage: number;
+  insightAverage: number;
+  summary: string;
+}
+
+/** Polls `read` until it returns a value, or fails naming what it waited for. */
+async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  read: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await read();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2 * SECOND));
+  }
+  throw new Error(
+    `timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+  );
+}
+
+interface DemoProcess {
+  child: ChildProcess;
+  milestones: { msg: string; [key: string]: unknown }[];
+  waitFor(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+function startDemo(args: string[]): DemoProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', DEMO, ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const milestones: DemoProcess['milestones'] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      milestones.push(JSON.parse(line) as DemoProcess['milestones'][number]);
+    } catch {
+      // Not a milestone line.
+    }
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  return {
+    child,
+    milestones,
+    waitFor: (msg, timeoutMs) =>
+      eventually(`the demo's "${msg}"`, timeoutMs, () => {
+        if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}: ${stderr}`);
+        return Promise.resolve(milestones.find((entry) => entry.msg === msg));
+      }),
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+describe('an API call burst becomes an insight and a firing Prometheus alert', () => {
+  let collector: CollectorProcess;
+  let prometheus: PrometheusServer;
+  let demo: DemoProcess;
+
+  before(async () => {
+    collector = await startCollectorProcess({
+      args: [
+        '--insights-interval-seconds',
+        '5',
+        '--insights-lateness-seconds',
+        '5',
+        '--insights-start-after',
+        '1',
+        '--insights-end-after',
+        '1',
+      ],
+    });
+    prometheus = await startPrometheus({ targets: [new URL(collector.apiUrl).host], ruleFiles: [RULES] });
+    demo = startDemo([
+      '--otlp',
+      collector.otlpUrl,
+      '--seed',
+      '11',
+      '--backfill-days',
+      '3',
+      '--burst-at',
+      '1',
+      '--burst-minutes',
+      String(BURST.minutes),
+      '--burst-rate',
+      '90',
+      '--summary-seconds',
+      '600',
+    ]);
+  });
+
+  after(async () => {
+    // `before` may have failed part way: stop what was started.
+    const started = [
+      demo as DemoProcess | undefined,
+      prometheus as PrometheusServer | undefined,
+      collector as CollectorProcess | undefined,
+    ];
+    for (const part of started) await part?.stop();
+  });
+
+  it('backfills a baseline, raises the insight, fires the alert, and ends both after the burst', async () => {
+    const backfill = await demo.waitFor('backfill done', 3 * MINUTE);
+    assert.ok(Number(backfill.events) > 10_000, `a baseline of three days: ${JSON.stringify(backfill)}`);
+    await demo.waitFor('burst started', 3 * MINUTE);
+
+    // The collector raises the insight from the burst's first unusual minute.
+    const started = await eventually('the collector to raise the insight', 4 * MINUTE, async () => {
+      const response = await fetch(
+        `${collector.apiUrl}/api/v1/insights?state=active&eventName=${BURST.eventName}`,
+      );
+      const body = (await response.json()) as { insights: InsightView[] };
+      return body.insights[0];
+    });
+    assert.equal(started.eventSource, BURST.eventSource);
+    assert.equal(started.insightType, 'ApiCallRateInsight');
+    assert.ok(
+      started.insightAverage > 3 * started.baselineAverage,
+      `observed ${started.insightAverage}/min against a baseline of ${started.baselineAverage}/min`,
+    );
+
+    // Prometheus scrapes the gauge, and the alert rule users deploy goes pending, then firing.
+    assert.equal(
+      await eventually('Prometheus to scrape active == 1', MINUTE, () =>
+        prometheus.instantValue(ACTIVE).then((v) => (v === 1 ? v : undefined)),
+      ),
+      1,
+    );
+    const firing = await eventually('CrumbtrailUnusualCallRate to fire', 3 * MINUTE, async () =>
+      (await prometheus.alerts()).find(
+        (alert) =>
+          alert.labels.alertname === 'CrumbtrailUnusualCallRate' &&
+          alert.labels.event_name === BURST.eventName &&
+          alert.state === 'firing',
+      ),
+    );
+    assert.equal(firing.labels.event_source, BURST.eventSource);
+    assert.equal(firing.labels.api, `${BURST.eventSource}/${BURST.eventName}`);
+    assert.match(
+      firing.annotations.summary ?? '',
+      /Unusual API call rate: RunInstances on compute\.example\.com/,
+    );
+
+    // Traffic back to normal: the insight ends, the gauge drops and the alert resolves.
+    await demo.waitFor('burst ended', (BURST.minutes + 2) * MINUTE);
+    const ended = await eventually('the insight to end', 4 * MINUTE, async () => {
+      const response = await fetch(
+        `${collector.apiUrl}/api/v1/insights?state=ended&eventName=${BURST.eventName}`,
+      );
+      const body = (await response.json()) as { insights: InsightView[] };
+      return body.insights.find((insight) => insight.startTime === started.startTime);
+    });
+    assert.ok(ended.endTime !== null && Date.parse(ended.endTime) > Date.parse(ended.startTime));
+    await eventually('Prometheus to scrape active == 0', MINUTE, () =>
+      prometheus.instantValue(ACTIVE).then((value) => (value === 0 ? value : undefined)),
+    );
+    await eventually('the alert to resolve', MINUTE, async () => {
+      const alerts = await prometheus.alerts();
+      return alerts.some((alert) => alert.labels.alertname === 'CrumbtrailUnusualCallRate')
+        ? undefined
+        : true;
+    });
+  });
+});
