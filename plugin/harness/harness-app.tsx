@@ -3,10 +3,12 @@
  * event-history panel, in Grafana's theme, wired to a real collector through the data-proxy
  * stand-in that also serves this page, so the page and /api/datasources/proxy/… share one origin
  * as in Grafana. Editing the query runs it, as in Grafana's panel editor; the panel shows the
- * frames. Built by build-harness.ts, driven by harness.test.ts in headless Chromium.
+ * frames. Above them, a call-rate chart with the insights as regions (call-rate-chart.tsx), as a
+ * dashboard's overview graph. Built by build-harness.ts, driven in headless Chromium by
+ * harness.test.ts (the story) and stack-screenshots.ts (any collector).
  *
- * URL parameters: theme=dark|light, from/to (epoch ms, the time range: the audit story's by
- * default) and collectorUrl (the datasource's setting; only the proxy calls it).
+ * URL parameters: theme=dark|light (grafana-boot-data.ts); from/to and collectorUrl
+ * (harness-datasource.ts).
  */
 // First: @grafana/runtime reads the boot data as it loads, @grafana/ui the public path.
 import { themeMode } from './grafana-boot-data';
@@ -14,18 +16,13 @@ import { css } from '@emotion/css';
 import {
   type AdHocVariableFilter,
   createTheme,
-  type DataFrame,
-  type DataQueryRequest,
-  type DataSourceInstanceSettings,
-  dateTime,
   EventBusSrv,
   type FieldConfigSource,
   type GrafanaTheme2,
   LoadingState,
   type PanelData,
-  type TimeRange,
 } from '@grafana/data';
-import { setBackendSrv, setTemplateSrv, toDataQueryError } from '@grafana/runtime';
+import { toDataQueryError } from '@grafana/runtime';
 import {
   type AdHocFilterItem,
   Alert,
@@ -38,90 +35,38 @@ import {
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryEditor } from '../src/components/QueryEditor';
-import { CrumbtrailDataSource } from '../src/datasource/datasource';
 import { EventHistoryPanel } from '../src/panel/EventHistoryPanel';
 import { DEFAULT_OPTIONS, type Options } from '../src/panel/types';
-import { type AuditDataSourceOptions, type AuditQuery, DEFAULT_QUERY, QueryType } from '../src/types';
-import { fetchBackendSrv } from '../test-support/fetch-backend-srv';
-import { TestTemplateSrv } from '../test-support/template-srv';
-import { HARNESS, harnessTestIds } from './harness-constants';
+import { type AuditQuery, DEFAULT_QUERY } from '../src/types';
+import { CallRateChart } from './call-rate-chart';
+import { harnessTestIds } from './harness-constants';
+import { datasource, range, request } from './harness-datasource';
+import { type InsightsState, useInsights } from './insights';
 
-const params = new URLSearchParams(window.location.search);
 const theme = createTheme({ colors: { mode: themeMode } });
-const fromMs = Number(params.get('from') ?? HARNESS.defaultFromMs);
-const toMs = Number(params.get('to') ?? HARNESS.defaultToMs);
-const collectorUrl = params.get('collectorUrl') ?? undefined;
-
-// Grafana's runtime singletons, as its app sets them before any plugin code runs.
-setBackendSrv(fetchBackendSrv(window.location.origin));
-setTemplateSrv(new TestTemplateSrv([{ name: 'user', value: 'John', options: ['John', 'alice', 'bob', 'mallory'] }]));
-
-const instanceSettings: DataSourceInstanceSettings<AuditDataSourceOptions> = {
-  id: 1,
-  uid: HARNESS.datasourceUid,
-  type: 'crumbtrail-audit-datasource',
-  name: 'crumbtrail',
-  url: `/api/datasources/proxy/uid/${HARNESS.datasourceUid}`,
-  access: 'proxy',
-  readOnly: false,
-  jsonData: { collectorUrl },
-  meta: {} as DataSourceInstanceSettings['meta'],
-};
-const datasource = new CrumbtrailDataSource(instanceSettings);
-
-const from = dateTime(fromMs);
-const to = dateTime(toMs);
-const range: TimeRange = { from, to, raw: { from, to } };
 
 const fieldConfig: FieldConfigSource = { defaults: {}, overrides: [] };
 const PANEL = { width: 1200, height: 600 };
+const CHART = { width: PANEL.width, height: 320 };
 
-let requestCounter = 0;
-
-function request(targets: AuditQuery[], filters: AdHocVariableFilter[]): DataQueryRequest<AuditQuery> {
-  requestCounter += 1;
-  return {
-    requestId: `harness-${requestCounter}`,
-    interval: '1m',
-    intervalMs: 60_000,
-    range,
-    scopedVars: {},
-    targets,
-    filters,
-    timezone: 'utc',
-    app: 'panel-editor',
-    startTime: Date.now(),
-  };
-}
-
-/** The insights of the time range, as text: the annotations a dashboard would draw. */
-function InsightList() {
+/** The insights of the time range, as text: what the chart's regions stand for. */
+function InsightList({ insights }: { insights: InsightsState }) {
   const styles = useStyles2(getStyles);
-  const [frame, setFrame] = useState<DataFrame>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    datasource.query(request([{ refId: 'I', queryType: QueryType.Insights }], [])).then(
-      (response) => setFrame(response.data[0] as DataFrame),
-      (failure: unknown) => setError(toDataQueryError(failure).message ?? 'insights query failed')
-    );
-  }, []);
-  if (error !== undefined) {
-    return <Alert title={`Insights: ${error}`} severity="error" />;
+  if (insights.state === 'error') {
+    return <Alert title={`Insights: ${insights.message}`} severity="error" />;
   }
-  const titles = frame?.fields.find((field) => field.name === 'title')?.values ?? [];
-  const texts = frame?.fields.find((field) => field.name === 'text')?.values ?? [];
   return (
     <section className={styles.box} aria-label="Insights" data-testid={harnessTestIds.insights}>
       <h6 className={styles.heading}>Insights in the time range</h6>
-      {frame === undefined ? (
+      {insights.state === 'loading' ? (
         <p className={styles.muted}>Loading…</p>
-      ) : titles.length === 0 ? (
+      ) : insights.regions.length === 0 ? (
         <p className={styles.muted}>None</p>
       ) : (
         <ul className={styles.list}>
-          {titles.map((title, index) => (
+          {insights.regions.map((region, index) => (
             <li key={index}>
-              <strong>{String(title)}</strong> — {String(texts[index] ?? '')}
+              <strong>{region.title}</strong> — {region.text}
             </li>
           ))}
         </ul>
@@ -132,6 +77,7 @@ function InsightList() {
 
 function Harness() {
   const styles = useStyles2(getStyles);
+  const insights = useInsights();
   const [query, setQuery] = useState<AuditQuery>({ refId: 'A', ...DEFAULT_QUERY });
   const [adHoc, setAdHoc] = useState<AdHocVariableFilter[]>([]);
   const [data, setData] = useState<PanelData>({ state: LoadingState.NotStarted, series: [], timeRange: range });
@@ -196,38 +142,43 @@ function Harness() {
   const ranAdHoc = (data.request?.filters ?? []).map((filter) => `${filter.key}${filter.operator}${filter.value}`);
   const errorMessage = data.errors?.[0]?.message;
 
+  // A dashboard's layout: the overview graph and what its regions stand for, then the table's
+  // query and the table, all on one dashboard (one panel context, one event bus).
   return (
-    <main className={styles.page}>
-      <section className={styles.box} aria-label="Query A" data-testid={harnessTestIds.editor}>
-        <h6 className={styles.heading}>Query A · crumbtrail</h6>
-        <QueryEditor
-          query={query}
-          datasource={datasource}
-          range={range}
-          data={data}
-          onChange={onChange}
-          onRunQuery={runQuery}
-        />
-      </section>
-      <section className={styles.adHoc} aria-label="Ad-hoc filters" data-testid={harnessTestIds.adHoc}>
-        Ad-hoc filters:{' '}
-        {adHoc.length === 0
-          ? 'none'
-          : adHoc.map((filter) => `${filter.key} ${filter.operator} ${filter.value}`).join(', ')}
-        {adHoc.length > 0 && (
-          <button type="button" className={styles.linkButton} onClick={() => setAdHocFilters([])}>
-            Clear
-          </button>
-        )}
-      </section>
-      {errorMessage !== undefined && <Alert title={`Query failed: ${errorMessage}`} severity="error" />}
-      <div
-        data-testid={harnessTestIds.panel}
-        data-state={data.state}
-        data-query={ranText}
-        data-ad-hoc={ranAdHoc.join(' ')}
-      >
-        <PanelContextProvider value={panelContext}>
+    <PanelContextProvider value={panelContext}>
+      <main className={styles.page}>
+        <CallRateChart insights={insights} width={CHART.width} height={CHART.height} />
+        <InsightList insights={insights} />
+        <section className={styles.box} aria-label="Query A" data-testid={harnessTestIds.editor}>
+          <h6 className={styles.heading}>Query A · crumbtrail</h6>
+          <QueryEditor
+            query={query}
+            datasource={datasource}
+            range={range}
+            data={data}
+            onChange={onChange}
+            onRunQuery={runQuery}
+          />
+        </section>
+        <section className={styles.adHoc} aria-label="Ad-hoc filters" data-testid={harnessTestIds.adHoc}>
+          Ad-hoc filters:{' '}
+          {adHoc.length === 0
+            ? 'none'
+            : adHoc.map((filter) => `${filter.key} ${filter.operator} ${filter.value}`).join(', ')}
+          {adHoc.length > 0 && (
+            <button type="button" className={styles.linkButton} onClick={() => setAdHocFilters([])}>
+              Clear
+            </button>
+          )}
+        </section>
+        {errorMessage !== undefined && <Alert title={`Query failed: ${errorMessage}`} severity="error" />}
+        <div
+          data-testid={harnessTestIds.panel}
+          data-state={data.state}
+          data-query={ranText}
+          data-ad-hoc={ranAdHoc.join(' ')}
+          data-error={errorMessage}
+        >
           <PanelChrome
             title="Event history"
             width={PANEL.width}
@@ -256,10 +207,9 @@ function Harness() {
               />
             )}
           </PanelChrome>
-        </PanelContextProvider>
-      </div>
-      <InsightList />
-    </main>
+        </div>
+      </main>
+    </PanelContextProvider>
   );
 }
 

@@ -15,4 +15,8 @@ export const harnessTestIds = {
   panel: 'harness-panel',
   adHoc: 'harness-ad-hoc-filters',
   insights: 'harness-insights',
+  chart: 'harness-call-rate-chart',
+  /** The overlay over the chart's plotting area, and each insight's region in it. */
+  insightRegions: 'harness-insight-regions',
+  insightRegion: 'harness-insight-region',
 } as const;

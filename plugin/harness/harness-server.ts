@@ -1,16 +1,21 @@
 /*
  * The harness page's origin, as Grafana's would be: the data-proxy stand-in forwards
- * /api/datasources/proxy/uid/crumbtrail-harness/collector/* to the real story collector, and
- * serves the built page and @grafana/ui's icons (under Grafana's public path) from the same origin.
+ * /api/datasources/proxy/uid/crumbtrail-harness/collector/* to a real collector (the story
+ * collector it starts, or any running one), and serves the built page and @grafana/ui's icons
+ * (under Grafana's public path) from the same origin.
  *
  *   node --import tsx plugin/harness/harness-server.ts
- * starts the collector, builds the page and prints its URL, for a look in a real browser.
+ *   node --import tsx plugin/harness/harness-server.ts --collector-url http://127.0.0.1:8790 \
+ *     --api-token TOKEN --from 2026-03-02T08:00Z --to 2026-03-02T10:30Z
+ * builds the page, starts the story collector (first form) and prints the page's URL, for a look
+ * in a real browser.
  */
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
+import { parseArgs } from 'node:util';
 import { type DataProxy, startDataProxy } from '../test-support/grafana-data-proxy';
-import { STORY, type StoryCollector, startStoryCollector } from '../test-support/story-collector';
+import { STORY, startStoryCollector } from '../test-support/story-collector';
 import { buildHarness } from './build-harness';
 import { HARNESS } from './harness-constants';
 
@@ -80,56 +85,153 @@ export function harnessFiles(outdir: string) {
   };
 }
 
+export interface HarnessOptions {
+  /**
+   * A running collector's query API, e.g. http://127.0.0.1:8790. Without it the harness starts the
+   * story collector (test-support/story-collector.ts) and shows the story.
+   */
+  collectorUrl?: string;
+  /** The token that collector requires (sent by the data-proxy stand-in, as Grafana's route does). */
+  apiToken?: string;
+  /** The page's time range, epoch ms: by default the story's, or the last hour for `collectorUrl`. */
+  fromMs?: number;
+  toMs?: number;
+}
+
 export interface Harness {
-  collector: StoryCollector;
+  /** The collector the page reads, through the data-proxy stand-in. */
+  collectorUrl: string;
+  apiToken: string | undefined;
+  fromMs: number;
+  toMs: number;
   proxy: DataProxy;
-  /** The page's URL in a theme, over the story's time range. */
+  /** The page's URL in a theme, over the time range. */
   pageUrl(theme: 'dark' | 'light'): string;
   close(): Promise<void>;
 }
 
-/** The story collector, the built page and the origin serving both. */
-export async function startHarness(): Promise<Harness> {
-  const [collector, built] = await Promise.all([startStoryCollector(), buildHarness()]);
+const HOUR_MS = 3_600_000;
+
+interface Collector {
+  url: string;
+  apiToken: string | undefined;
+  fromMs: number;
+  toMs: number;
+  stop(): Promise<void>;
+}
+
+/** The collector asked for, or the story collector over the story's range. */
+async function collectorFor(options: HarnessOptions): Promise<Collector> {
+  if (options.collectorUrl === undefined) {
+    const story = await startStoryCollector();
+    return {
+      url: story.apiUrl,
+      apiToken: STORY.apiToken,
+      fromMs: options.fromMs ?? STORY.startMs,
+      toMs: options.toMs ?? STORY.endMs,
+      stop: () => story.stop(),
+    };
+  }
+  const toMs = options.toMs ?? Date.now();
+  return {
+    url: options.collectorUrl.replace(/\/+$/, ''),
+    apiToken: options.apiToken,
+    fromMs: options.fromMs ?? toMs - HOUR_MS,
+    toMs,
+    // Someone else's collector: theirs to stop.
+    stop: async () => {},
+  };
+}
+
+/** The built page and the origin serving it, in front of `options.collectorUrl` or the story collector. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const { fromMs, toMs } = options;
+  if ((fromMs !== undefined && !Number.isFinite(fromMs)) || (toMs !== undefined && !Number.isFinite(toMs))) {
+    throw new Error(`startHarness: fromMs and toMs must be epoch milliseconds (got ${fromMs}, ${toMs})`);
+  }
+  const [collected, built] = await Promise.allSettled([collectorFor(options), buildHarness()]);
+  if (collected.status === 'rejected' || built.status === 'rejected') {
+    if (collected.status === 'fulfilled') {
+      await collected.value.stop();
+    }
+    if (built.status === 'fulfilled') {
+      rmSync(built.value.outdir, { recursive: true, force: true });
+    }
+    throw collected.status === 'rejected' ? collected.reason : (built as PromiseRejectedResult).reason;
+  }
+  const collector = collected.value;
+  const { outdir } = built.value;
+  const cleanUp = async () => {
+    await collector.stop();
+    rmSync(outdir, { recursive: true, force: true });
+  };
+  if (!(collector.fromMs < collector.toMs)) {
+    await cleanUp();
+    throw new Error(
+      `startHarness: the time range must not be empty (fromMs ${collector.fromMs}, toMs ${collector.toMs})`
+    );
+  }
   let proxy: DataProxy;
   try {
     proxy = await startDataProxy({
       uid: HARNESS.datasourceUid,
-      collectorUrl: collector.apiUrl,
-      apiToken: STORY.apiToken,
-      fallback: harnessFiles(built.outdir),
+      collectorUrl: collector.url,
+      apiToken: collector.apiToken,
+      fallback: harnessFiles(outdir),
     });
   } catch (error) {
-    await collector.stop();
-    rmSync(built.outdir, { recursive: true, force: true });
+    await cleanUp();
     throw error;
   }
   return {
-    collector,
+    collectorUrl: collector.url,
+    apiToken: collector.apiToken,
+    fromMs: collector.fromMs,
+    toMs: collector.toMs,
     proxy,
+    // The page reads its time range (and the datasource's collectorUrl setting) from the URL.
     pageUrl: (theme) => {
       const params = new URLSearchParams({
         theme,
-        from: String(STORY.startMs),
-        to: String(STORY.endMs),
-        collectorUrl: collector.apiUrl,
+        from: String(collector.fromMs),
+        to: String(collector.toMs),
+        collectorUrl: collector.url,
       });
       return `${proxy.origin}/?${params.toString()}`;
     },
     close: async () => {
       await proxy.close();
-      await collector.stop();
-      rmSync(built.outdir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 }
 
+/** `--collector-url URL [--api-token T] [--from ISO] [--to ISO]`, or nothing for the story. */
+function optionsFromArgs(args: string[]): HarnessOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'collector-url': { type: 'string' },
+      'api-token': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+    },
+  });
+  const time = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
+  return {
+    collectorUrl: values['collector-url'],
+    apiToken: values['api-token'] ?? process.env.CRUMBTRAIL_API_TOKEN,
+    fromMs: time(values.from),
+    toMs: time(values.to),
+  };
+}
+
 if (require.main === module) {
-  startHarness().then(
+  startHarness(optionsFromArgs(process.argv.slice(2))).then(
     (harness) => {
       console.log(`harness page: ${harness.pageUrl('dark')}`);
       console.log(`              ${harness.pageUrl('light')}`);
-      console.log('Ctrl-C stops the collector and the server.');
+      console.log('Ctrl-C stops the server (and the story collector, if it started one).');
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => void harness.close().then(() => process.exit(0)));
       }

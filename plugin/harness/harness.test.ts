@@ -3,22 +3,24 @@
  * page's real query editor and event-history panel, in Grafana's dark and light themes, against
  * the real collector serving the audit story through the data-proxy stand-in. The test uses the
  * editor as a user would, checks the panel shows what the collector answers for the same lookup,
- * expands events, and saves screenshots under <repo>/screenshots/plugin-harness/ (git-ignored).
+ * expands events, checks the call-rate chart draws the story's insight as a region over exactly its
+ * Start→End, and saves screenshots under <repo>/screenshots/plugin-harness/ (git-ignored).
  * Any page error or unexpected console error fails it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type ConsoleMessage, type Page, type Request } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PanelSelectors, Selectors } from '../src/components/selectors';
-import type { AuditRecord } from '../src/shared/cloudtrail-record';
+import type { AuditRecord, InsightSummary } from '../src/shared/cloudtrail-record';
 import { STORY } from '../test-support/story-collector';
+import { harnessContext, launchChromium, settledScreenshot, until, type WatchedPage, watchPage } from './chromium';
 import { harnessTestIds } from './harness-constants';
+import { chartSeriesCount, drawnRegions, waitForChart } from './harness-page';
 import { type Harness, startHarness } from './harness-server';
 
 const SCREENSHOTS = resolve(__dirname, '../../screenshots/plugin-harness');
-const CHROMIUM = '/usr/bin/chromium';
 /** How many of the newest rows are compared one by one (the table renders only those in view). */
 const COMPARED_ROWS = 10;
 
@@ -26,26 +28,9 @@ let harness: Harness | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install the Debian package chromium (npm test's pretest does)`);
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const launched = chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
   // Whichever fails, the other is still closed in `after`.
-  const [started, chromiumBrowser] = await Promise.allSettled([startHarness(), launched]);
+  const [started, chromiumBrowser] = await Promise.allSettled([startHarness(), launchChromium()]);
   harness = started.status === 'fulfilled' ? started.value : undefined;
   browser = chromiumBrowser.status === 'fulfilled' ? chromiumBrowser.value : undefined;
   for (const outcome of [started, chromiumBrowser]) {
@@ -65,39 +50,19 @@ function started(): { harness: Harness; browser: Browser } {
   return { harness, browser };
 }
 
-/**
- * Grafana's fonts ship with Grafana's server, not with @grafana/ui, so the page's requests for them
- * fail and text falls back to the system's sans-serif. Nothing else may log an error.
- */
-function isExpectedConsoleError(message: ConsoleMessage): boolean {
-  const url = message.location().url;
-  return (
-    message.text().startsWith('Failed to load resource') &&
-    url !== '' &&
-    new URL(url).pathname.startsWith('/public/fonts/')
-  );
-}
+/** Each page's watcher, for its screenshots to wait on. */
+const watchers = new WeakMap<Page, WatchedPage>();
 
 /** Runs `steps` on a new page in `theme`; fails on page errors and console errors, with a screenshot. */
 async function onPage(theme: 'dark' | 'light', name: string, steps: (page: Page) => Promise<void>) {
   const { harness: running, browser: chromiumBrowser } = started();
-  const context = await chromiumBrowser.newContext({ viewport: { width: 1280, height: 1100 }, deviceScaleFactor: 1 });
-  // Every step is quick; a missing element should fail in seconds, not at the default 30 s.
-  context.setDefaultTimeout(10_000);
-  const problems: string[] = [];
+  const context = await harnessContext(chromiumBrowser);
+  let problems: string[] = [];
   try {
-    const page = await context.newPage();
-    const pending = new Set<Request>();
-    inFlight.set(page, pending);
-    page.on('request', (request) => pending.add(request));
-    page.on('requestfinished', (request) => pending.delete(request));
-    page.on('requestfailed', (request) => pending.delete(request));
-    page.on('pageerror', (error) => problems.push(`page error: ${error.stack ?? error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !isExpectedConsoleError(message)) {
-        problems.push(`console error: ${message.text()} (${message.location().url})`);
-      }
-    });
+    const watched = watchPage(await context.newPage());
+    const { page } = watched;
+    watchers.set(page, watched);
+    problems = watched.problems;
     try {
       await page.goto(running.pageUrl(theme));
       await steps(page);
@@ -111,32 +76,10 @@ async function onPage(theme: 'dark' | 'light', name: string, steps: (page: Page)
   assert.deepEqual(problems, [], 'the page logged errors');
 }
 
-/** Polls `check` until it holds, for states no single element's presence shows. */
-async function until(what: string, check: () => Promise<boolean>) {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-  }
-}
-
-/** Each page's requests under way (icons load on their own after rendering). */
-const inFlight = new WeakMap<Page, Set<Request>>();
-
 async function screenshot(page: Page, file: string) {
-  // The pointer must not leave a hover state behind.
-  await page.mouse.move(0, 0);
-  await until('the page to finish loading what it shows', async () => {
-    if ((inFlight.get(page)?.size ?? 0) > 0) {
-      return false;
-    }
-    // Still none a moment later: nothing rendered in between asked for more.
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    return (inFlight.get(page)?.size ?? 0) === 0;
-  });
-  await page.screenshot({ path: join(SCREENSHOTS, file), fullPage: true });
+  const watched = watchers.get(page);
+  assert.ok(watched !== undefined, 'a page not opened by onPage');
+  await settledScreenshot(watched, join(SCREENSHOTS, file));
 }
 
 /** Waits until the panel shows the result of `query` (as the datasource displays it) and ad-hoc filters. */
@@ -149,14 +92,19 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The same lookup, asked of the collector directly with its API token. */
-async function collectorEvents(params: Record<string, string>): Promise<AuditRecord[]> {
+/** GET `path` of the collector's query API directly, with its API token, over the story's range. */
+async function collectorGet<T>(path: string, params: Record<string, string> = {}): Promise<T> {
   const search = new URLSearchParams({ ...params, startTime: iso(STORY.startMs), endTime: iso(STORY.endMs) });
-  const response = await fetch(`${started().harness.collector.apiUrl}/api/v1/events?${search.toString()}`, {
+  const response = await fetch(`${started().harness.collectorUrl}${path}?${search.toString()}`, {
     headers: { authorization: `Bearer ${STORY.apiToken}` },
   });
-  assert.equal(response.status, 200, `collector lookup ${search.toString()}`);
-  return ((await response.json()) as { events: AuditRecord[] }).events;
+  assert.equal(response.status, 200, `collector ${path}?${search.toString()}`);
+  return (await response.json()) as T;
+}
+
+/** The same lookup, asked of the collector directly. */
+async function collectorEvents(params: Record<string, string>): Promise<AuditRecord[]> {
+  return (await collectorGet<{ events: AuditRecord[] }>('/api/v1/events', params)).events;
 }
 
 /** A record as the panel's default columns show it: event time (UTC), user, event, resource type and name. */
@@ -241,6 +189,68 @@ async function recordJson(page: Page): Promise<string> {
   return text;
 }
 
+/** The event names the collector counts calls of in the story's range. */
+async function collectorEventNames(): Promise<string[]> {
+  const { series } = await collectorGet<{ series: Array<{ group?: string }> }>('/api/v1/stats/calls', {
+    groupBy: 'eventName',
+  });
+  return series.map((entry) => entry.group ?? '');
+}
+
+/**
+ * The story's insights, as the datasource's insights frame (insights-frame.ts) turns them into
+ * annotation regions: time = start, timeEnd = end (the range's end while active), the title.
+ * (@grafana/data needs a browser, so the frame itself is not built here.)
+ */
+async function expectedRegions(): Promise<Array<{ title: string; startMs: number; endMs: number }>> {
+  const { insights } = await collectorGet<{ insights: InsightSummary[] }>('/api/v1/insights');
+  return insights.map((insight) => ({
+    title: `${insight.insightType === 'ApiErrorRateInsight' ? 'Unusual error rate' : 'Unusual call rate'}: ${insight.eventName}`,
+    startMs: Date.parse(insight.startTime),
+    endMs: insight.endTime === null ? STORY.endMs : Date.parse(insight.endTime),
+  }));
+}
+
+/**
+ * The chart shows a series per event name the collector counts, and the story's insight as a
+ * region with its title over exactly its Start→End stretch of the plotting area.
+ */
+async function checkChart(page: Page) {
+  await waitForChart(page, 10_000);
+  const names = await collectorEventNames();
+  assert.equal(await chartSeriesCount(page), names.length);
+  // The legend (DOM, unlike the canvas) names every series.
+  const chartText = await page.getByTestId(harnessTestIds.chart).innerText();
+  for (const name of names) {
+    assert.ok(chartText.includes(name), `the legend names ${name}`);
+  }
+  const expected = await expectedRegions();
+  assert.deepEqual(
+    expected.map((region) => region.title),
+    ['Unusual call rate: RunInstances']
+  );
+  await until('the insight regions to be drawn', async () => (await drawnRegions(page)).length === expected.length);
+  const drawn = await drawnRegions(page);
+  assert.deepEqual(
+    drawn.map(({ title, startMs, endMs }) => ({ title, startMs, endMs })),
+    expected
+  );
+  const xOf = (plot: { x: number; width: number }, ms: number) =>
+    plot.x + ((ms - STORY.startMs) / (STORY.endMs - STORY.startMs)) * plot.width;
+  for (const region of drawn) {
+    assert.ok(Math.abs(region.box.x - xOf(region.plot, region.startMs)) < 1.5, `${region.title} starts at its Start`);
+    assert.ok(
+      Math.abs(region.box.x + region.box.width - xOf(region.plot, region.endMs)) < 1.5,
+      `${region.title} ends at its End`
+    );
+    assert.ok(region.box.y >= region.plot.y - 0.5 && region.box.height <= region.plot.height + 0.5, 'within the plot');
+    await page
+      .getByTestId(harnessTestIds.insightRegion)
+      .getByText(region.title, { exact: true })
+      .waitFor({ state: 'visible' });
+  }
+}
+
 async function canvasIsDark(page: Page): Promise<boolean> {
   return page.evaluate(() => {
     const [red, green, blue] = (getComputedStyle(document.body).backgroundColor.match(/\d+/g) ?? []).map(Number);
@@ -262,6 +272,7 @@ test('dark theme: the newest events of the story, then Event name = CreateUser t
     );
     const insights = page.getByTestId(harnessTestIds.insights);
     await insights.getByText('Unusual call rate: RunInstances').waitFor();
+    await checkChart(page);
     await screenshot(page, 'dark-story.png');
 
     await addFilter(page, { label: 'Event name', name: 'eventName' }, 'CreateUser');
@@ -295,6 +306,8 @@ test('light theme: a value click adds an ad-hoc filter, then Error code = Access
   await onPage('light', 'light', async (page) => {
     await waitForResult(page, 'events');
     assert.equal(await canvasIsDark(page), false, 'the light theme has a light canvas');
+    await checkChart(page);
+    await screenshot(page, 'light-story.png');
 
     // A click on a value filters the "dashboard" (the harness's ad-hoc filters) on it.
     const [first] = (await shownRows(page)).rows;

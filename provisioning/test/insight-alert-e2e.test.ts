@@ -11,7 +11,7 @@
  *
  * Real time is the one thing shortened: the collector evaluates every 5 s, judges a minute 5 s
  * after it ends, and starts and ends an insight after one minute (production: 2 and 5). The alert
- * rule's own `for: 1m` is kept, so the test takes about six minutes.
+ * rule's own `for: 1m` is kept, so the test takes about six and a half minutes, screenshots of the plugin included.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -27,6 +27,8 @@ import { startPrometheus } from './support/prometheus-server.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const RULES = resolve(REPO, 'provisioning/prometheus/rules/crumbtrail.rules.yml');
 const DEMO = resolve(REPO, 'instrumentation/demo/run-demo.ts');
+const SCREENSHOTS = resolve(REPO, 'plugin/harness/stack-screenshots.ts');
+const SCREENSHOT_DIRECTORY = resolve(REPO, 'screenshots/stack-e2e');
 
 const BURST = { eventName: 'RunInstances', eventSource: 'compute.example.com', minutes: 4 };
 const ACTIVE = `crumbtrail_insight_active{event_name="${BURST.eventName}",insight_type="ApiCallRateInsight"}`;
@@ -43,6 +45,52 @@ interface InsightView {
   baselineAverage: number;
   insightAverage: number;
   summary: string;
+}
+
+interface StackScreenshots {
+  dark: string;
+  light: string;
+  rows: number;
+  regions: { title: string; startMs: number; endMs: number }[];
+}
+
+/**
+ * The plugin's harness page (real editor, event history and call-rate chart with insight regions)
+ * in headless Chromium against this collector, screenshotted in both themes. It runs in a process of
+ * its own: the plugin's code builds under the plugin's own TypeScript settings.
+ */
+async function captureScreenshots(
+  collectorUrl: string,
+  fromMs: number,
+  toMs: number,
+): Promise<StackScreenshots> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      SCREENSHOTS,
+      '--collector-url',
+      collectorUrl,
+      '--from',
+      new Date(fromMs).toISOString(),
+      '--to',
+      new Date(toMs).toISOString(),
+      '--directory',
+      SCREENSHOT_DIRECTORY,
+      '--name-prefix',
+      'insight-burst',
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  if (code !== 0) throw new Error(`stack screenshots failed (${code}): ${stderr}`);
+  const lastLine = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(lastLine) as StackScreenshots;
 }
 
 /** Polls `read` until it returns a value, or fails naming what it waited for. */
@@ -213,5 +261,14 @@ describe('an API call burst becomes an insight and a firing Prometheus alert', (
         ? undefined
         : true;
     });
+
+    // The plugin shows it: the event history, and the insight as a region on the call-rate chart.
+    const startMs = Date.parse(ended.startTime);
+    const shots = await captureScreenshots(collector.apiUrl, startMs - 30 * MINUTE, Date.now());
+    assert.ok(shots.rows > 0, 'the event history shows events');
+    assert.ok(
+      shots.regions.some((region) => region.title.includes(BURST.eventName) && region.startMs === startMs),
+      `the insight's region is drawn: ${JSON.stringify(shots.regions)}`,
+    );
   });
 });
