@@ -41,7 +41,7 @@ import { eventsFrame } from './events-frame';
 import { COLLECTOR_PAGE_SIZE, MAX_EVENTS_PER_QUERY } from './limits';
 import { queryProblems } from '../query-validation';
 import { insightsFrame } from './insights-frame';
-import { applyAdHocFilters, interpolateFilters, interpolateValue } from './template-variables';
+import { applyAdHocFilters, interpolateFilters } from './template-variables';
 import { AuditVariableSupport } from './variable-support';
 
 interface EventsPage {
@@ -303,11 +303,6 @@ export class CrumbtrailDataSource
     } catch (error) {
       return { status: 'error', message: explainTestFailure(error, this.collectorUrl) };
     }
-  }
-
-  /** Values of a variable's `$var` in free text, for editors that preview interpolation. */
-  interpolate(value: string, scopedVars: ScopedVars = {}): string[] | undefined {
-    return interpolateValue(this.templateSrv, value, scopedVars);
   }
 }
 

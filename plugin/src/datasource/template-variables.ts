@@ -38,11 +38,7 @@ function formatValues(value: string | string[], variable: unknown): string {
 }
 
 /** Expands one saved value into the values it stands for; undefined means "any value". */
-export function interpolateValue(
-  templateSrv: TemplateSrv,
-  value: string,
-  scopedVars: ScopedVars
-): string[] | undefined {
+function interpolateValue(templateSrv: TemplateSrv, value: string, scopedVars: ScopedVars): string[] | undefined {
   const replaced = templateSrv.replace(value, scopedVars, formatValues);
   if (replaced.includes(ANY_VALUE)) {
     return undefined;
