@@ -5,6 +5,7 @@ import { FilterEditor } from './FilterEditor';
 import { FreeTextField } from './FreeTextField';
 import { NumberField } from './NumberField';
 import type { TypeEditorProps } from './QueryEditor';
+import { withOptional } from './query-changes';
 import { Selectors } from './selectors';
 
 const GROUP_BY_OPTIONS = LOOKUP_FIELDS.filter((field) => field !== 'eventId').map((field) => ({
@@ -31,15 +32,7 @@ export function CallRateQueryEditor({ query, change, datasource, range }: TypeEd
             placeholder="(one series)"
             value={query.groupBy ?? null}
             options={GROUP_BY_OPTIONS}
-            onChange={(option) => {
-              const next = { ...query };
-              if (option === null) {
-                delete next.groupBy;
-              } else {
-                next.groupBy = option.value;
-              }
-              change(next);
-            }}
+            onChange={(option) => change(withOptional(query, 'groupBy', option))}
           />
         </InlineField>
         <NumberField

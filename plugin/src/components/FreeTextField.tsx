@@ -1,7 +1,8 @@
 /* Free text over the whole record: commits on blur or Enter, not on every keystroke. */
-import React, { useState } from 'react';
+import React from 'react';
 import { InlineField, Input } from '@grafana/ui';
 import { Selectors } from './selectors';
+import { useDraftInput } from './use-draft-input';
 
 interface Props {
   value: string | undefined;
@@ -9,34 +10,19 @@ interface Props {
 }
 
 export function FreeTextField({ value, onCommit }: Props) {
-  const [draft, setDraft] = useState(value ?? '');
-  // A new value from outside (another editor, a Logs-panel filter) replaces the draft: React's
-  // "adjust state while rendering" pattern rather than an effect.
-  const [shownValue, setShownValue] = useState(value);
-  if (shownValue !== value) {
-    setShownValue(value);
-    setDraft(value ?? '');
-  }
-  const commit = () => {
-    const next = draft.trim() === '' ? undefined : draft.trim();
-    if (next !== value) {
-      onCommit(next);
+  const draft = useDraftInput(
+    value,
+    (shown) => shown ?? '',
+    (text) => {
+      const next = text.trim() === '' ? undefined : text.trim();
+      if (next !== value) {
+        onCommit(next);
+      }
     }
-  };
+  );
   return (
     <InlineField label="Text" labelWidth={14} tooltip="Case-insensitive text anywhere in the record" grow>
-      <Input
-        aria-label={Selectors.freeText}
-        placeholder="e.g. Mary, AccessDenied, 203.0.113.7"
-        value={draft}
-        onChange={(event) => setDraft(event.currentTarget.value)}
-        onBlur={commit}
-        onKeyDown={(event) => {
-          if (event.key === 'Enter') {
-            commit();
-          }
-        }}
-      />
+      <Input aria-label={Selectors.freeText} placeholder="e.g. Mary, AccessDenied, 203.0.113.7" {...draft} />
     </InlineField>
   );
 }

@@ -3,6 +3,7 @@ import { Combobox, InlineField, Stack } from '@grafana/ui';
 import { INSIGHT_STATES, INSIGHT_TYPES, type InsightState, type InsightType } from '../types';
 import { FilterEditor } from './FilterEditor';
 import type { TypeEditorProps } from './QueryEditor';
+import { withOptional } from './query-changes';
 
 /** Insights are per API: only these filters apply to them. */
 const INSIGHT_FILTER_FIELDS = ['eventName', 'eventSource'] as const;
@@ -33,15 +34,7 @@ export function InsightsQueryEditor({ query, change, datasource, range }: TypeEd
             placeholder="(both)"
             value={query.insightType ?? null}
             options={TYPE_OPTIONS}
-            onChange={(option) => {
-              const next = { ...query };
-              if (option === null) {
-                delete next.insightType;
-              } else {
-                next.insightType = option.value;
-              }
-              change(next);
-            }}
+            onChange={(option) => change(withOptional(query, 'insightType', option))}
           />
         </InlineField>
         <InlineField label="State" labelWidth={10}>
@@ -52,15 +45,7 @@ export function InsightsQueryEditor({ query, change, datasource, range }: TypeEd
             placeholder="(any)"
             value={query.insightState ?? null}
             options={STATE_OPTIONS}
-            onChange={(option) => {
-              const next = { ...query };
-              if (option === null) {
-                delete next.insightState;
-              } else {
-                next.insightState = option.value;
-              }
-              change(next);
-            }}
+            onChange={(option) => change(withOptional(query, 'insightState', option))}
           />
         </InlineField>
       </Stack>

@@ -1,6 +1,7 @@
 /* A whole-number input that commits on blur or Enter, clamped to [min, max]. */
-import React, { useState } from 'react';
+import React from 'react';
 import { InlineField, Input } from '@grafana/ui';
+import { useDraftInput } from './use-draft-input';
 
 interface Props {
   label: string;
@@ -13,23 +14,16 @@ interface Props {
 }
 
 export function NumberField({ label, tooltip, value, placeholder, min, max, onCommit }: Props) {
-  const [draft, setDraft] = useState(value === undefined ? '' : String(value));
-  // A new value from outside (another editor, a Logs-panel filter) replaces the draft: React's
-  // "adjust state while rendering" pattern rather than an effect.
-  const [shownValue, setShownValue] = useState(value);
-  if (shownValue !== value) {
-    setShownValue(value);
-    setDraft(value === undefined ? '' : String(value));
-  }
-  const commit = () => {
-    const trimmed = draft.trim();
+  const show = (shown: number | undefined) => (shown === undefined ? '' : String(shown));
+  const draft = useDraftInput(value, show, (text, setDraft) => {
+    const trimmed = text.trim();
     if (trimmed === '') {
       onCommit(undefined);
       return;
     }
     const parsed = Number.parseInt(trimmed, 10);
     if (Number.isNaN(parsed)) {
-      setDraft(value === undefined ? '' : String(value));
+      setDraft(show(value));
       return;
     }
     const clamped = Math.min(max, Math.max(min, parsed));
@@ -37,25 +31,10 @@ export function NumberField({ label, tooltip, value, placeholder, min, max, onCo
     if (clamped !== value) {
       onCommit(clamped);
     }
-  };
+  });
   return (
     <InlineField label={label} labelWidth={14} tooltip={tooltip}>
-      <Input
-        aria-label={label}
-        type="number"
-        width={12}
-        min={min}
-        max={max}
-        placeholder={placeholder}
-        value={draft}
-        onChange={(event) => setDraft(event.currentTarget.value)}
-        onBlur={commit}
-        onKeyDown={(event) => {
-          if (event.key === 'Enter') {
-            commit();
-          }
-        }}
-      />
+      <Input aria-label={label} type="number" width={12} min={min} max={max} placeholder={placeholder} {...draft} />
     </InlineField>
   );
 }
