@@ -6,7 +6,6 @@
  * frame or a frame from a file, so a missing field leaves its cells empty instead of failing.
  */
 import type { DataFrame, Field, LinkModel } from '@grafana/data';
-import type { AuditRecord } from '../shared/cloudtrail-record';
 import { EVENTS_FRAME_MARKER, EventField, SEVERITY_ERROR, SEVERITY_INSIGHT } from '../shared/event-frame';
 import { COLUMN_FIELDS, EVENT_COLUMNS, type EventColumn } from './types';
 
@@ -84,29 +83,6 @@ function summaryOf(body: string | undefined, values: EventRow['values']): string
   return line === '' ? (values.id ?? 'event') : line;
 }
 
-/**
- * Insight records name the API they are about in insightDetails, not at the top level, so the
- * frame's event name and source are empty for them: read them from the record instead.
- */
-function insightSubject(record: string | undefined): EventRow['values'] {
-  if (record === undefined) {
-    return {};
-  }
-  try {
-    const details = (JSON.parse(record) as Partial<AuditRecord>).insightDetails;
-    const subject: EventRow['values'] = {};
-    if (typeof details?.eventName === 'string') {
-      subject.eventName = details.eventName;
-    }
-    if (typeof details?.eventSource === 'string') {
-      subject.eventSource = details.eventSource;
-    }
-    return subject;
-  } catch {
-    return {};
-  }
-}
-
 function frameRows(frame: DataFrame, frameIndex: number): EventRow[] {
   const byName = new Map<string, Field>(frame.fields.map((field) => [field.name, field]));
   const valueAt = (name: string, row: number): unknown => byName.get(name)?.values[row];
@@ -123,16 +99,12 @@ function frameRows(frame: DataFrame, frameIndex: number): EventRow[] {
     }
     const severity = severityOf(text(valueAt(EventField.Severity, row)), values);
     const record = text(valueAt(EventField.Record, row));
-    const complete =
-      severity === 'insight' && (values.eventName === undefined || values.eventSource === undefined)
-        ? { ...insightSubject(record), ...values }
-        : values;
     rows.push({
       key: values.id ?? `frame ${frameIndex} row ${row}`,
       time: epochMs(valueAt(EventField.Timestamp, row)),
       severity,
-      values: complete,
-      summary: summaryOf(text(valueAt(EventField.Body, row)), complete),
+      values,
+      summary: summaryOf(text(valueAt(EventField.Body, row)), values),
       record,
       links: () =>
         LINKED_FIELDS.flatMap((name) => {
