@@ -15,18 +15,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { CollectorProcess } from '../../collector/test/support/collector-process.js';
 import { startCollectorProcess } from '../../collector/test/support/collector-process.js';
+import type { DemoProcess } from '../../instrumentation/test/demo/support/demo-process.js';
+import { startDemo } from '../../instrumentation/test/demo/support/demo-process.js';
+import type { InsightSummary } from '../../plugin/src/shared/cloudtrail-record.js';
 import type { PrometheusServer } from './support/prometheus-server.js';
 import { startPrometheus } from './support/prometheus-server.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const RULES = resolve(REPO, 'provisioning/prometheus/rules/crumbtrail.rules.yml');
-const DEMO = resolve(REPO, 'instrumentation/demo/run-demo.ts');
 const SCREENSHOTS = resolve(REPO, 'plugin/harness/stack-screenshots.ts');
 const SCREENSHOT_DIRECTORY = resolve(REPO, 'screenshots/stack-e2e');
 
@@ -34,18 +34,6 @@ const BURST = { eventName: 'RunInstances', eventSource: 'compute.example.com', m
 const ACTIVE = `crumbtrail_insight_active{event_name="${BURST.eventName}",insight_type="ApiCallRateInsight"}`;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-interface InsightView {
-  eventName: string;
-  eventSource: string;
-  insightType: string;
-  state: 'active' | 'ended';
-  startTime: string;
-  endTime: string | null;
-  baselineAverage: number;
-  insightAverage: number;
-  summary: string;
-}
 
 interface StackScreenshots {
   dark: string;
@@ -115,44 +103,6 @@ async function eventually<T>(
   );
 }
 
-interface DemoProcess {
-  child: ChildProcess;
-  milestones: { msg: string; [key: string]: unknown }[];
-  waitFor(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
-  stop(): Promise<number | null>;
-}
-
-function startDemo(args: string[]): DemoProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', DEMO, ...args], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const milestones: DemoProcess['milestones'] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      milestones.push(JSON.parse(line) as DemoProcess['milestones'][number]);
-    } catch {
-      // Not a milestone line.
-    }
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
-  return {
-    child,
-    milestones,
-    waitFor: (msg, timeoutMs) =>
-      eventually(`the demo's "${msg}"`, timeoutMs, () => {
-        if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}: ${stderr}`);
-        return Promise.resolve(milestones.find((entry) => entry.msg === msg));
-      }),
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
 describe('an API call burst becomes an insight and a firing Prometheus alert', () => {
   let collector: CollectorProcess;
   let prometheus: PrometheusServer;
@@ -201,16 +151,16 @@ describe('an API call burst becomes an insight and a firing Prometheus alert', (
   });
 
   it('backfills a baseline, raises the insight, fires the alert, and ends both after the burst', async () => {
-    const backfill = await demo.waitFor('backfill done', 3 * MINUTE);
+    const backfill = await demo.milestone('backfill done', 3 * MINUTE);
     assert.ok(Number(backfill.events) > 10_000, `a baseline of three days: ${JSON.stringify(backfill)}`);
-    await demo.waitFor('burst started', 3 * MINUTE);
+    await demo.milestone('burst started', 3 * MINUTE);
 
     // The collector raises the insight from the burst's first unusual minute.
     const started = await eventually('the collector to raise the insight', 4 * MINUTE, async () => {
       const response = await fetch(
         `${collector.apiUrl}/api/v1/insights?state=active&eventName=${BURST.eventName}`,
       );
-      const body = (await response.json()) as { insights: InsightView[] };
+      const body = (await response.json()) as { insights: InsightSummary[] };
       return body.insights[0];
     });
     assert.equal(started.eventSource, BURST.eventSource);
@@ -243,12 +193,12 @@ describe('an API call burst becomes an insight and a firing Prometheus alert', (
     );
 
     // Traffic back to normal: the insight ends, the gauge drops and the alert resolves.
-    await demo.waitFor('burst ended', (BURST.minutes + 2) * MINUTE);
+    await demo.milestone('burst ended', (BURST.minutes + 2) * MINUTE);
     const ended = await eventually('the insight to end', 4 * MINUTE, async () => {
       const response = await fetch(
         `${collector.apiUrl}/api/v1/insights?state=ended&eventName=${BURST.eventName}`,
       );
-      const body = (await response.json()) as { insights: InsightView[] };
+      const body = (await response.json()) as { insights: InsightSummary[] };
       return body.insights.find((insight) => insight.startTime === started.startTime);
     });
     assert.ok(ended.endTime !== null && Date.parse(ended.endTime) > Date.parse(ended.startTime));

@@ -17,8 +17,8 @@ export interface Milestone {
 
 export interface DemoProcess {
   milestones: Milestone[];
-  /** The first milestone with this msg, waiting for it if need be. */
-  milestone(msg: string): Promise<Milestone>;
+  /** The first milestone with this msg, waiting for it if need be (45 s unless told). */
+  milestone(msg: string, timeoutMs?: number): Promise<Milestone>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   /** SIGTERM, and the exit code. */
@@ -48,13 +48,13 @@ export function startDemo(args: readonly string[]): DemoProcess {
   });
   return {
     milestones,
-    milestone(msg) {
+    milestone(msg, timeoutMs = MILESTONE_TIMEOUT_MS) {
       const seen = milestones.find((entry) => entry.msg === msg);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolveLine, reject) => {
         const timer = setTimeout(() => {
-          reject(new Error(`no "${msg}" from the demo in ${MILESTONE_TIMEOUT_MS} ms; stderr: ${stderr}`));
-        }, MILESTONE_TIMEOUT_MS);
+          reject(new Error(`no "${msg}" from the demo in ${timeoutMs} ms; stderr: ${stderr}`));
+        }, timeoutMs);
         waiting.push({
           msg,
           resolve: (line) => {
