@@ -14,6 +14,7 @@ import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { InsightMetrics } from './metrics/insight-metrics.js';
+import { BodyBudget } from './receiver/body-budget.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
@@ -35,6 +36,8 @@ export interface CollectorRuntime {
   /** The clock Insights judges minutes by (tests replay days of traffic in seconds). */
   now?: () => number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 function urlOf(address: AddressInfo | string | null): string {
   if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
@@ -65,7 +68,16 @@ export async function startCollector(
       metrics.eventsDuplicate.inc(outcome.duplicates);
     },
   });
-  const pipeline = new IngestPipeline(queue, { deriveFromServerSpans: config.deriveFromHttpSpans }, metrics);
+  const pipeline = new IngestPipeline(
+    queue,
+    {
+      deriveFromServerSpans: config.deriveFromHttpSpans,
+      retentionMs: config.retentionDays * DAY_MS,
+      maxFutureSkewMs: config.maxFutureSkewMs,
+      // Ingest judges event times by the wall clock: retention deletes by it too.
+    },
+    metrics,
+  );
   let shuttingDown = false;
 
   const receiver = buildOtlpReceiver({
@@ -75,6 +87,8 @@ export async function startCollector(
     maxBodyBytes: config.maxBodyBytes,
     ingestToken: config.ingestToken,
     retryAfterSeconds: 1,
+    bodyBudget: new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes),
+    http: config.http,
   });
   const api = buildApiServer({
     store,
@@ -82,7 +96,10 @@ export async function startCollector(
     metrics,
     logger: log,
     apiToken: config.apiToken,
+    metricsToken: config.metricsToken,
+    http: config.http,
     isShuttingDown: () => shuttingDown,
+    lastCommitFailure: () => queue.lastCommitFailure,
     maxInsightMinutes: config.insights.detector.maxInsightMinutes,
     now,
   });

@@ -17,18 +17,39 @@ export interface CollectorConfig {
   apiToken: string | undefined;
   /** Bearer token required on /v1/traces when set. */
   ingestToken: string | undefined;
+  /** Bearer token required on /metrics when set. */
+  metricsToken: string | undefined;
   /** Turn plain HTTP/RPC server spans into events too. */
   deriveFromHttpSpans: boolean;
   /** Largest OTLP request body, after decompression. */
   maxBodyBytes: number;
   /** Events waiting for a commit before exporters are told to back off (429). */
   maxQueueEvents: number;
+  /** Export requests whose bodies are read and decoded at once; more get 429. */
+  maxConcurrentExports: number;
+  /** Decompressed body bytes held by all exports at once; more get 429. */
+  maxInflightBodyBytes: number;
+  /** How far in the future an event may end (clock skew); later ones are rejected. */
+  maxFutureSkewMs: number;
+  /** Connection and request limits of both HTTP servers. */
+  http: HttpLimits;
   /** SQLite synchronous mode: normal survives a process crash, full also a power loss. */
   sqliteSynchronous: 'normal' | 'full';
   /** A lookup running longer is stopped and answered 503. */
   queryTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   insights: InsightsConfig;
+}
+
+export interface HttpLimits {
+  /** Open connections per server; more are refused, so one port's clients cannot starve the other. */
+  maxConnections: number;
+  /** A request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** Headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** A connection with no traffic for this long is closed (a stalled body, an idle keep-alive). */
+  idleTimeoutMs: number;
 }
 
 export interface InsightsConfig {
@@ -51,10 +72,23 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   retentionDays: 90,
   apiToken: undefined,
   ingestToken: undefined,
+  metricsToken: undefined,
   deriveFromHttpSpans: false,
-  // The OTLP specification's recommended limit.
-  maxBodyBytes: 64 * 1024 * 1024,
+  // An OTel SDK batch (512 spans) is ~1 MB. Decoding 16 MiB takes the main thread ~1.3 s here
+  // (64 MiB: ~4.7 s, during which the query API waits), so larger bodies are refused by default.
+  maxBodyBytes: 16 * 1024 * 1024,
   maxQueueEvents: 100_000,
+  maxConcurrentExports: 32,
+  // Decoded spans take ~3× their body's bytes: this bounds ingest memory near 1 GiB.
+  maxInflightBodyBytes: 256 * 1024 * 1024,
+  // CloudTrail-like tolerance for clients whose clocks run ahead.
+  maxFutureSkewMs: 5 * 60 * 1000,
+  http: {
+    maxConnections: 1024,
+    requestTimeoutMs: 60_000,
+    headersTimeoutMs: 10_000,
+    idleTimeoutMs: 30_000,
+  },
   sqliteSynchronous: 'normal',
   queryTimeoutMs: 30_000,
   logLevel: 'info',

@@ -1,13 +1,20 @@
 /*
  * The query API (JSON over HTTP): event lookup, one event, distinct values, call-rate series,
- * insights, health and metrics. /api/* requires the bearer token when one is configured.
+ * insights, health and metrics.
+ *
+ * Authorisation is deny-by-default and decided on the route the router matched, never on the raw
+ * URL text: `/%61pi/v1/events` is routed to /api/v1/events, so a prefix test on request.url would
+ * let it through. Only the probes are public; /metrics needs its own token when one is set; every
+ * other request, matched or not, needs the API token when one is configured.
  */
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { HttpLimits } from '../config.js';
+import { limitedServerFactory } from '../http/limited-server.js';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
 import type { EventStore } from '../store/event-store.js';
-import { QueryTimeoutError } from '../store/event-store.js';
+import { EngineUnavailableError, QueryTimeoutError } from '../store/event-store.js';
 import { ApiError } from './api-error.js';
 import type { PagingTokens } from './paging-token.js';
 import { registerCallStatsRoute } from './routes/call-stats-route.js';
@@ -22,11 +29,20 @@ export interface ApiServerOptions {
   metrics: CollectorMetrics;
   logger: FastifyBaseLogger;
   apiToken: string | undefined;
+  /** Bearer token required on /metrics when set (it lists every API and its call rates). */
+  metricsToken: string | undefined;
   isShuttingDown: () => boolean;
+  /** Why the latest store commit failed, if it did (readiness). */
+  lastCommitFailure: () => string | undefined;
+  http: HttpLimits;
   /** How long an insight can last (the insights route looks back that far before its range). */
   maxInsightMinutes: number;
   now: () => number;
 }
+
+/** Probes answer without a token: they reveal nothing but whether the collector is up. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+const METRICS_ROUTE = '/metrics';
 
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   // Typed as the default instance so route helpers need not carry pino's logger type.
@@ -34,15 +50,21 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     loggerInstance: options.logger.child({ component: 'query-api' }),
     // Per-request lines would drown the log; latency and status are in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: limitedServerFactory(options.http),
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    if (!bearerTokenMatches(request.headers.authorization, options.apiToken)) {
+    // The matched route's template (undefined when nothing matched: that needs the token too).
+    const route = request.routeOptions.url;
+    if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
+    const isMetrics = route === METRICS_ROUTE;
+    const expected = isMetrics ? options.metricsToken : options.apiToken;
+    if (!bearerTokenMatches(request.headers.authorization, expected)) {
       reply.header('www-authenticate', 'Bearer realm="crumbtrail"');
-      await reply
-        .code(401)
-        .send({ error: 'Unauthorized', message: 'missing or wrong API token (Authorization: Bearer …)' });
+      await reply.code(401).send({
+        error: 'Unauthorized',
+        message: `missing or wrong ${isMetrics ? 'metrics' : 'API'} token (Authorization: Bearer …)`,
+      });
     }
   });
 
@@ -54,6 +76,11 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError | ApiError | QueryTimeoutError, request, reply) => {
+    if (error instanceof EngineUnavailableError) {
+      request.log.error({ err: error }, 'store unavailable');
+      reply.header('retry-after', '5');
+      return reply.code(503).send({ error: 'StoreUnavailable', message: `${error.message}; retry later` });
+    }
     if (error instanceof ApiError) {
       return reply
         .code(error.statusCode)
@@ -88,6 +115,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     maxInsightMinutes: options.maxInsightMinutes,
     now: options.now,
   });
-  registerHealthRoutes(app, options.store, options.metrics.registry, options.isShuttingDown);
+  registerHealthRoutes(app, options.store, options.metrics.registry, {
+    isShuttingDown: options.isShuttingDown,
+    lastCommitFailure: options.lastCommitFailure,
+  });
   return app;
 }

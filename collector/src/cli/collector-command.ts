@@ -32,9 +32,17 @@ interface CollectorFlags {
   retentionDays: number;
   apiToken?: string;
   ingestToken?: string;
+  metricsToken?: string;
   deriveFromHttpSpans: boolean;
   maxBodyBytes: number;
   maxQueueEvents: number;
+  maxConcurrentExports: number;
+  maxInflightBodyBytes: number;
+  maxFutureSkewSeconds: number;
+  maxConnections: number;
+  requestTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
+  idleTimeoutSeconds: number;
   sqliteSynchronous: 'normal' | 'full';
   queryTimeoutMs: number;
   logLevel: CollectorConfig['logLevel'];
@@ -91,6 +99,12 @@ export function collectorCommand(): Command {
     )
     .addOption(
       new Option(
+        '--metrics-token <token>',
+        'require this bearer token on /metrics (it lists every API and its call rates)',
+      ).env('CRUMBTRAIL_METRICS_TOKEN'),
+    )
+    .addOption(
+      new Option(
         '--derive-from-http-spans',
         'also record plain OpenTelemetry HTTP/RPC server spans as events (env: CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS=true|false)',
       ).default(d.deriveFromHttpSpans),
@@ -106,6 +120,57 @@ export function collectorCommand(): Command {
         .env('CRUMBTRAIL_MAX_QUEUE_EVENTS')
         .argParser(integer(1, 10_000_000))
         .default(d.maxQueueEvents),
+    )
+    .addOption(
+      new Option('--max-concurrent-exports <count>', 'export bodies read and decoded at once; more get 429')
+        .env('CRUMBTRAIL_MAX_CONCURRENT_EXPORTS')
+        .argParser(integer(1, 10_000))
+        .default(d.maxConcurrentExports),
+    )
+    .addOption(
+      new Option(
+        '--max-inflight-body-bytes <bytes>',
+        'decompressed body bytes held by all exports at once; more get 429',
+      )
+        .env('CRUMBTRAIL_MAX_INFLIGHT_BODY_BYTES')
+        .argParser(integer(1024, 64 * 1024 * 1024 * 1024))
+        .default(d.maxInflightBodyBytes),
+    )
+    .addOption(
+      new Option(
+        '--max-future-skew-seconds <seconds>',
+        'spans ending further in the future than this are rejected',
+      )
+        .env('CRUMBTRAIL_MAX_FUTURE_SKEW_SECONDS')
+        .argParser(integer(0, 7 * 24 * 3600))
+        .default(d.maxFutureSkewMs / 1000),
+    )
+    .addOption(
+      new Option('--max-connections <count>', 'open connections per port; more are refused')
+        .env('CRUMBTRAIL_MAX_CONNECTIONS')
+        .argParser(integer(1, 1_000_000))
+        .default(d.http.maxConnections),
+    )
+    .addOption(
+      new Option(
+        '--request-timeout-seconds <seconds>',
+        'a request (headers and body) must arrive within this',
+      )
+        .env('CRUMBTRAIL_REQUEST_TIMEOUT_SECONDS')
+        .argParser(integer(1, 3600))
+        .default(d.http.requestTimeoutMs / 1000),
+    )
+    .addOption(
+      new Option('--headers-timeout-seconds <seconds>', 'request headers must arrive within this')
+        .env('CRUMBTRAIL_HEADERS_TIMEOUT_SECONDS')
+        .argParser(integer(1, 3600))
+        .default(d.http.headersTimeoutMs / 1000),
+    )
+    .addOption(
+      new Option('--idle-timeout-seconds <seconds>', 'a connection silent for this long is closed')
+        .env('CRUMBTRAIL_IDLE_TIMEOUT_SECONDS')
+        .argParser(integer(1, 3600))
+        .default(d.http.idleTimeoutMs / 1000),
     )
     .addOption(
       new Option('--sqlite-synchronous <mode>', 'normal: survives a process crash; full: also power loss')
@@ -227,9 +292,20 @@ export function configFromCommand(command: Command): CollectorConfig {
     retentionDays: flags.retentionDays,
     apiToken: flags.apiToken,
     ingestToken: flags.ingestToken,
+    metricsToken: flags.metricsToken,
     deriveFromHttpSpans: switchSetting(command, 'deriveFromHttpSpans', 'CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS'),
     maxBodyBytes: flags.maxBodyBytes,
     maxQueueEvents: flags.maxQueueEvents,
+    maxConcurrentExports: flags.maxConcurrentExports,
+    maxInflightBodyBytes: flags.maxInflightBodyBytes,
+    maxFutureSkewMs: flags.maxFutureSkewSeconds * 1000,
+    http: {
+      maxConnections: flags.maxConnections,
+      // Node requires the headers timeout to be within the request timeout.
+      requestTimeoutMs: flags.requestTimeoutSeconds * 1000,
+      headersTimeoutMs: Math.min(flags.headersTimeoutSeconds, flags.requestTimeoutSeconds) * 1000,
+      idleTimeoutMs: flags.idleTimeoutSeconds * 1000,
+    },
     sqliteSynchronous: flags.sqliteSynchronous,
     queryTimeoutMs: flags.queryTimeoutMs,
     logLevel: flags.logLevel,

@@ -4,10 +4,11 @@
  * readers accept the obvious equivalents and return undefined for anything else.
  */
 import type { AttributeValue, Attributes } from '../otlp/decoded-span.js';
+import { wellFormed } from '../text/well-formed.js';
 
 export function readString(attributes: Attributes, key: string): string | undefined {
   const value = attributes.get(key);
-  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  if (typeof value === 'string') return value.length > 0 ? wellFormed(value) : undefined;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }
@@ -30,10 +31,10 @@ export function readInteger(attributes: Attributes, key: string): number | undef
 /** A string array; a single string counts as a one-element array. */
 export function readStringArray(attributes: Attributes, key: string): string[] {
   const value: AttributeValue | undefined = attributes.get(key);
-  if (typeof value === 'string') return [value];
+  if (typeof value === 'string') return [wellFormed(value)];
   if (!Array.isArray(value)) return [];
   return (value as readonly AttributeValue[]).map((item) =>
-    typeof item === 'string' ? item : typeof item === 'number' ? String(item) : '',
+    typeof item === 'string' ? wellFormed(item) : typeof item === 'number' ? String(item) : '',
   );
 }
 

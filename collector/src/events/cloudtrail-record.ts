@@ -45,8 +45,13 @@ export interface TlsDetails {
 export interface SizeLimitMarkers {
   /** Fields truncated at 1 KB (userAgent, errorCode, errorMessage, requestID). */
   truncated?: string[];
-  /** Documents omitted above 100 KB (requestParameters, responseElements, additionalEventData). */
-  omitted?: { field: string; originalBytes: number }[];
+  /**
+   * Documents omitted: above 100 KB (no reason given), nested too deep, or to keep the record
+   * within 256 KB (the reason says which).
+   */
+  omitted?: { field: string; originalBytes: number; reason?: string }[];
+  /** Lists of which only the first `kept` items were stored (resources beyond 100, or to fit). */
+  cutLists?: { field: string; kept: number; originalCount: number }[];
 }
 
 /** The crumbtrail extension object: trace context and provenance CloudTrail has no field for. */
@@ -161,6 +166,8 @@ export interface StoredEvent<R extends AuditRecord = AuditRecord> {
   record: R;
   /** Epoch milliseconds of eventTime. */
   eventTimeMs: number;
+  /** The record as JSON text, when ingest already serialised it (to measure and cap it). */
+  json?: string;
   /** What the Username lookup attribute matches: userIdentity.userName, else principalId. */
   username: string | undefined;
 }

@@ -26,10 +26,17 @@ import { UNNAMED_FAILURE_CODE, namedErrorType } from './call-description.js';
 import { deriveServerSpanCall } from './derive-from-server-span.js';
 import { deterministicEventId } from './event-id.js';
 import { SizeLimiter } from './size-limits.js';
+import { wellFormed } from '../text/well-formed.js';
 
 export interface MappingOptions {
   /** Turn plain OpenTelemetry HTTP/RPC SERVER spans (no crumbtrail attributes) into events. */
   deriveFromServerSpans: boolean;
+  /**
+   * Event times accepted (epoch ms, inclusive): older than retention would be acknowledged and
+   * then deleted by the next sweep; far in the future would sit atop every newest-first list and
+   * never expire. Unbounded when absent.
+   */
+  acceptedTimes?: { fromMs: number; toMs: number };
 }
 
 export type MappingResult =
@@ -44,8 +51,21 @@ const ALLOWED_CATEGORIES: ReadonlySet<string> = new Set([
   EVENT_CATEGORY_DATA,
   'NetworkActivity',
 ]);
+/**
+ * CloudTrail's event types a client may send. AwsCloudTrailInsight is the collector's own: a span
+ * claiming it would forge an insight.
+ */
+const CLIENT_EVENT_TYPES: ReadonlySet<string> = new Set([
+  EVENT_TYPE_API_CALL,
+  'AwsServiceEvent',
+  'AwsConsoleAction',
+  'AwsConsoleSignIn',
+  'AwsVpceEvent',
+]);
 /** More resources than this on one call is a bug in the caller, not an audit need. */
 const MAX_RESOURCES = 100;
+/** Span names quoted in rejection messages are cut to this many characters. */
+const QUOTED_NAME_CHARS = 100;
 const NANOS_PER_MILLI = 1_000_000n;
 
 function describeAuditSpan(span: DecodedSpan, eventName: string): CallDescription {
@@ -76,8 +96,10 @@ function parseResources(attributes: Attributes, limiter: SizeLimiter): EventReso
   const names = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_NAMES);
   const arns = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ARNS);
   const accountIds = readStringArray(attributes, A.ATTR_CRUMBTRAIL_RESOURCE_ACCOUNT_IDS);
-  const count = Math.min(MAX_RESOURCES, Math.max(types.length, names.length, arns.length, accountIds.length));
+  const given = Math.max(types.length, names.length, arns.length, accountIds.length);
+  const count = Math.min(MAX_RESOURCES, given);
   if (count === 0) return undefined;
+  if (given > count) limiter.listCut('resources', count, given);
   const resources: EventResource[] = [];
   for (let i = 0; i < count; i++) {
     const resource: EventResource = {};
@@ -124,15 +146,21 @@ function parseUserIdentity(attributes: Attributes, limiter: SizeLimiter): UserId
   return identity;
 }
 
-function parseTlsDetails(attributes: Attributes): CloudTrailRecord['tlsDetails'] {
+function parseTlsDetails(attributes: Attributes, limiter: SizeLimiter): CloudTrailRecord['tlsDetails'] {
   const tlsVersion = readString(attributes, A.ATTR_TLS_PROTOCOL_VERSION);
   const cipherSuite = readString(attributes, A.ATTR_TLS_CIPHER);
   if (tlsVersion === undefined && cipherSuite === undefined) return undefined;
   const details: NonNullable<CloudTrailRecord['tlsDetails']> = {};
-  if (tlsVersion !== undefined) details.tlsVersion = `TLSv${tlsVersion}`;
-  if (cipherSuite !== undefined) details.cipherSuite = cipherSuite;
+  if (tlsVersion !== undefined) {
+    details.tlsVersion = limiter.truncate('tlsDetails.tlsVersion', `TLSv${tlsVersion}`) ?? '';
+  }
+  if (cipherSuite !== undefined) {
+    details.cipherSuite = limiter.truncate('tlsDetails.cipherSuite', cipherSuite) ?? '';
+  }
   const host = readString(attributes, A.ATTR_SERVER_ADDRESS);
-  if (host !== undefined) details.clientProvidedHostHeader = host;
+  if (host !== undefined) {
+    details.clientProvidedHostHeader = limiter.truncate('tlsDetails.clientProvidedHostHeader', host) ?? '';
+  }
   return details;
 }
 
@@ -151,17 +179,20 @@ function setIfDefined<K extends keyof CloudTrailRecord>(
 
 function buildRecord(
   span: DecodedSpan,
-  call: CallDescription,
+  call: CallDescription & { eventType: string },
   eventTimeMs: number,
 ): StoredEvent<CloudTrailRecord> {
   const attributes = span.attributes;
   const limiter = new SizeLimiter();
   const category = readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY) ?? EVENT_CATEGORY_MANAGEMENT;
-  const serviceName = readString(span.resource, A.ATTR_SERVICE_NAME);
+  const serviceName = limiter.truncate(
+    'crumbtrail.serviceName',
+    readString(span.resource, A.ATTR_SERVICE_NAME),
+  );
   const errorCode = limiter.truncate('errorCode', call.errorCode);
   const errorMessage =
     readString(attributes, A.ATTR_CRUMBTRAIL_ERROR_MESSAGE) ??
-    (errorCode !== undefined && span.statusMessage.length > 0 ? span.statusMessage : undefined);
+    (errorCode !== undefined && span.statusMessage.length > 0 ? wellFormed(span.statusMessage) : undefined);
   const peerAddress = readFirstString(attributes, [A.ATTR_NETWORK_PEER_ADDRESS, A.ATTR_NET_PEER_IP_OLD]);
   const userIdentity = parseUserIdentity(attributes, limiter);
   const record: CloudTrailRecord = {
@@ -180,7 +211,7 @@ function buildRecord(
     ),
     eventID: deterministicEventId(eventTimeMs, span.traceId + span.spanId),
     readOnly: call.readOnly,
-    eventType: readString(attributes, A.ATTR_CRUMBTRAIL_EVENT_TYPE) ?? EVENT_TYPE_API_CALL,
+    eventType: call.eventType,
     managementEvent: category === EVENT_CATEGORY_MANAGEMENT,
     eventCategory: category,
     crumbtrail: { traceId: span.traceId, spanId: span.spanId, origin: call.origin },
@@ -223,16 +254,23 @@ function buildRecord(
     limiter.truncate('requestID', readString(attributes, A.ATTR_CRUMBTRAIL_REQUEST_ID)),
   );
   setIfDefined(record, 'resources', parseResources(attributes, limiter));
-  setIfDefined(record, 'recipientAccountId', spanOrResource(span, A.ATTR_CLOUD_ACCOUNT_ID));
+  setIfDefined(
+    record,
+    'recipientAccountId',
+    limiter.truncate('recipientAccountId', spanOrResource(span, A.ATTR_CLOUD_ACCOUNT_ID)),
+  );
   if (readBoolean(attributes, A.ATTR_CRUMBTRAIL_CONSOLE_SESSION) === true) {
     record.sessionCredentialFromConsole = 'true';
   }
-  setIfDefined(record, 'tlsDetails', parseTlsDetails(attributes));
+  setIfDefined(record, 'tlsDetails', parseTlsDetails(attributes, limiter));
 
   const extension = record.crumbtrail;
-  if (span.parentSpanId.length > 0) extension.parentSpanId = span.parentSpanId;
+  if (SPAN_ID.test(span.parentSpanId)) extension.parentSpanId = span.parentSpanId;
   if (serviceName !== undefined) extension.serviceName = serviceName;
-  const serviceVersion = readString(span.resource, A.ATTR_SERVICE_VERSION);
+  const serviceVersion = limiter.truncate(
+    'crumbtrail.serviceVersion',
+    readString(span.resource, A.ATTR_SERVICE_VERSION),
+  );
   if (serviceVersion !== undefined) extension.serviceVersion = serviceVersion;
   if (peerAddress !== undefined)
     extension.peerAddress = limiter.truncate('crumbtrail.peerAddress', peerAddress);
@@ -240,10 +278,22 @@ function buildRecord(
     readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
     readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
   if (status !== undefined) extension.httpStatusCode = status;
-  const sizeLimits = limiter.result();
-  if (sizeLimits !== undefined) extension.sizeLimits = sizeLimits;
 
-  return { record, eventTimeMs, username: userIdentity.userName ?? userIdentity.principalId };
+  // Serialised here, once: the size cap needs the bytes, and the store writes this text as is.
+  const json = limiter.serialize(record);
+  return { record, eventTimeMs, json, username: userIdentity.userName ?? userIdentity.principalId };
+}
+
+function rejection(span: DecodedSpan, problem: string): MappingResult {
+  const name = wellFormed(span.name.slice(0, QUOTED_NAME_CHARS));
+  return {
+    outcome: 'rejected',
+    reason: `span "${name}${span.name.length > QUOTED_NAME_CHARS ? '…' : ''}": ${problem}`,
+  };
+}
+
+function describeTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 /** Maps one decoded span; never throws for bad span content (that is a rejection). */
@@ -258,26 +308,40 @@ export function spanToEvent(span: DecodedSpan, options: MappingOptions): Mapping
   if (call === undefined) return { outcome: 'ignored' };
 
   if (!TRACE_ID.test(span.traceId) || /^0+$/.test(span.traceId)) {
-    return {
-      outcome: 'rejected',
-      reason: `span "${span.name}": traceId must be 32 hex digits, not all zero`,
-    };
+    return rejection(span, 'traceId must be 32 hex digits, not all zero');
   }
   if (!SPAN_ID.test(span.spanId) || /^0+$/.test(span.spanId)) {
-    return { outcome: 'rejected', reason: `span "${span.name}": spanId must be 16 hex digits, not all zero` };
+    return rejection(span, 'spanId must be 16 hex digits, not all zero');
   }
   // CloudTrail's eventTime is when the request completed: the span's end.
   const endNanos = span.endTimeUnixNano > 0n ? span.endTimeUnixNano : span.startTimeUnixNano;
   const eventTimeMs = Number(endNanos / NANOS_PER_MILLI);
   if (endNanos === 0n || !Number.isFinite(eventTimeMs) || eventTimeMs > 253402300799999) {
-    return { outcome: 'rejected', reason: `span "${span.name}": missing or out-of-range end time` };
+    return rejection(span, 'missing or out-of-range end time');
+  }
+  const accepted = options.acceptedTimes;
+  if (accepted !== undefined && eventTimeMs < accepted.fromMs) {
+    return rejection(
+      span,
+      `ended at ${describeTime(eventTimeMs)}, before the retention period (events from ${describeTime(accepted.fromMs)} are kept)`,
+    );
+  }
+  if (accepted !== undefined && eventTimeMs > accepted.toMs) {
+    return rejection(
+      span,
+      `ended at ${describeTime(eventTimeMs)}, in the future (the collector's clock allows up to ${describeTime(accepted.toMs)}): check the client's clock`,
+    );
   }
   const category = readString(span.attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY);
   if (category !== undefined && !ALLOWED_CATEGORIES.has(category)) {
-    return {
-      outcome: 'rejected',
-      reason: `span "${span.name}": ${A.ATTR_CRUMBTRAIL_EVENT_CATEGORY} must be Management, Data or NetworkActivity`,
-    };
+    return rejection(span, `${A.ATTR_CRUMBTRAIL_EVENT_CATEGORY} must be Management, Data or NetworkActivity`);
   }
-  return { outcome: 'event', event: buildRecord(span, call, eventTimeMs) };
+  const eventType = readString(span.attributes, A.ATTR_CRUMBTRAIL_EVENT_TYPE) ?? EVENT_TYPE_API_CALL;
+  if (!CLIENT_EVENT_TYPES.has(eventType)) {
+    return rejection(
+      span,
+      `${A.ATTR_CRUMBTRAIL_EVENT_TYPE} must be one of ${[...CLIENT_EVENT_TYPES].join(', ')} (insight events are the collector's own)`,
+    );
+  }
+  return { outcome: 'event', event: buildRecord(span, { ...call, eventType }, eventTimeMs) };
 }

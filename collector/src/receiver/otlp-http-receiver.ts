@@ -3,13 +3,16 @@
  * answered in the request's own encoding as the OTLP specification says:
  *   200 ExportTraceServiceResponse (partialSuccess when some spans were rejected)
  *   400 undecodable body · 401 bad ingest token · 413 body too large (after decompression)
- *   415 other content types/encodings · 429 queue full / 503 store failing, both with Retry-After
+ *   415 other content types/encodings · 429 queue full, or too many exports being read at once
+ *   503 store failing; 429 and 503 with Retry-After
  * Never 500 for overload: OTLP exporters drop data on 500 but retry 429/503.
  */
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IngestPipeline, IngestResult } from '../ingest/ingest-pipeline.js';
+import type { HttpLimits } from '../config.js';
+import { limitedServerFactory } from '../http/limited-server.js';
+import type { IngestPipeline, IngestResult, MappedBatch } from '../ingest/ingest-pipeline.js';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { OtlpDecodeError } from '../otlp/decoded-span.js';
 import type { DecodedSpan } from '../otlp/decoded-span.js';
@@ -18,6 +21,7 @@ import { decodeProtobufExportRequest } from '../otlp/protobuf-decoder.js';
 import { encodeExportTraceServiceResponse, encodeRpcStatus } from '../otlp/protobuf-response.js';
 import { StoreOverloadedError, StoreUnavailableError } from '../store/write-queue.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
+import type { BodyBudget, BodyReservation } from './body-budget.js';
 import { BodyError, readBody } from './read-body.js';
 
 export interface ReceiverOptions {
@@ -30,6 +34,9 @@ export interface ReceiverOptions {
   ingestToken: string | undefined;
   /** Seconds a client is told to wait when the queue is full. */
   retryAfterSeconds: number;
+  /** Exports read and decoded at once, and the bytes they may hold. */
+  bodyBudget: BodyBudget;
+  http: HttpLimits;
 }
 
 type Encoding = 'json' | 'protobuf';
@@ -61,6 +68,7 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger.child({ component: 'otlp-receiver' }),
     logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: limitedServerFactory(options.http),
   });
 
   // The body is read by the handler itself (decompression and limits), so the parsers only pass
@@ -76,7 +84,8 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     metrics.exportRequests.inc({ encoding, status: String(status) });
     const code = RPC_CODE_BY_STATUS[status] ?? 2;
     reply.code(status).type(CONTENT_TYPES[encoding]);
-    if (status === 413) reply.header('connection', 'close');
+    // The body may not have been read to its end: the connection cannot carry another request.
+    if (status === 413 || status === 429) reply.header('connection', 'close');
     return encoding === 'protobuf'
       ? reply.send(Buffer.from(encodeRpcStatus(code, message)))
       : reply.send(JSON.stringify({ code, message }));
@@ -105,25 +114,52 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     ),
   );
 
+  /** The export's spans read, decoded and mapped; or why the request is refused. */
+  async function readExport(
+    request: FastifyRequest,
+    encoding: Encoding,
+    reservation: BodyReservation,
+  ): Promise<MappedBatch | { refusal: BodyError['statusCode']; message: string }> {
+    try {
+      const body = await readBody(request.body as IncomingMessage, options.maxBodyBytes, reservation);
+      const spans: DecodedSpan[] =
+        encoding === 'protobuf' ? decodeProtobufExportRequest(body) : decodeJsonExportRequest(body);
+      metrics.spansReceived.inc({ encoding }, spans.length);
+      return options.pipeline.map(spans);
+    } catch (error) {
+      if (error instanceof BodyError) return { refusal: error.statusCode, message: error.message };
+      if (error instanceof OtlpDecodeError) return { refusal: 400, message: error.message };
+      throw error;
+    }
+  }
+
   app.post('/v1/traces', async (request, reply) => {
     const encoding = encodingOf(request);
     if (!bearerTokenMatches(request.headers.authorization, options.ingestToken)) {
       return sendError(reply, encoding, 401, 'missing or wrong ingest token (Authorization: Bearer …)');
     }
-    let spans: DecodedSpan[];
-    try {
-      const body = await readBody(request.body as IncomingMessage, options.maxBodyBytes);
-      spans = encoding === 'protobuf' ? decodeProtobufExportRequest(body) : decodeJsonExportRequest(body);
-    } catch (error) {
-      if (error instanceof BodyError) return sendError(reply, encoding, error.statusCode, error.message);
-      if (error instanceof OtlpDecodeError) return sendError(reply, encoding, 400, error.message);
-      throw error;
+    const reservation = options.bodyBudget.tryAcquire();
+    if (reservation === undefined) {
+      reply.header('retry-after', String(options.retryAfterSeconds));
+      return sendError(
+        reply,
+        encoding,
+        429,
+        'the collector is reading as many exports as it allows; retry later',
+      );
     }
-    metrics.spansReceived.inc({ encoding }, spans.length);
+    const batch = await readExport(request, encoding, reservation).finally(() => {
+      // The body and decoded spans are garbage now; the events are counted by the write queue.
+      reservation.release();
+    });
+    if ('refusal' in batch) {
+      if (batch.refusal === 429) reply.header('retry-after', String(options.retryAfterSeconds));
+      return sendError(reply, encoding, batch.refusal, batch.message);
+    }
 
     let result: IngestResult;
     try {
-      result = await options.pipeline.ingest(spans);
+      result = await options.pipeline.store(batch);
     } catch (error) {
       if (error instanceof StoreOverloadedError) {
         reply.header('retry-after', String(options.retryAfterSeconds));

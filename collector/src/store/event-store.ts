@@ -131,13 +131,26 @@ export class QueryTimeoutError extends Error {
   override readonly name: string = 'QueryTimeoutError';
 }
 
+/** The engine cannot answer now (its thread died, its server is down): → 503, retry later. */
+export class EngineUnavailableError extends Error {
+  override readonly name = 'EngineUnavailableError';
+}
+
 export interface EventStore {
   /** Stores events durably: when the promise resolves, a crash of the process loses none of them. */
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome>;
   lookup(request: LookupRequest): Promise<LookupPage>;
   getEvent(eventId: string): Promise<string | undefined>;
   distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]>;
-  callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]>;
+  /**
+   * Calls per bucket of stepMs; grouped, only the maxGroups busiest groups over the whole range
+   * are counted (so the rows returned are at most maxGroups × buckets).
+   */
+  callCounts(
+    filter: EventFilter,
+    stepMs: number,
+    grouping?: { groupBy: LookupField; maxGroups: number },
+  ): Promise<CallCount[]>;
   /** Deletes up to maxEvents events older than cutoffMs; returns how many went. */
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
   /** Every API seen. */
@@ -151,7 +164,12 @@ export interface EventStore {
   writeState(name: string, value: string): Promise<void>;
   /** A random secret created once per store and kept with the data (e.g. to sign paging tokens). */
   secret(name: string): Promise<Buffer>;
-  /** Resolves when the engine can serve reads and writes. */
+  /** Resolves when the engine can serve reads. */
   ping(): Promise<void>;
+  /**
+   * Commits a write about as large as an export batch, through the same path as inserts; rejects
+   * when the store cannot commit (disk full). Readiness uses it after a commit failed.
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }

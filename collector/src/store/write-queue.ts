@@ -20,6 +20,10 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
 
+function unavailable(error: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
+}
+
 export interface WriteQueueOptions {
   /** Most events waiting for a commit before new batches are refused. */
   maxPendingEvents: number;
@@ -42,6 +46,7 @@ export class WriteQueue {
   private pendingEvents = 0;
   private commitsInFlight = 0;
   private pumpScheduled = false;
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -51,6 +56,11 @@ export class WriteQueue {
   /** Events accepted but not yet committed. */
   get depth(): number {
     return this.pendingEvents;
+  }
+
+  /** Why the latest commit failed, or undefined when it succeeded (readiness reports this). */
+  get lastCommitFailure(): string | undefined {
+    return this.lastFailure;
   }
 
   /** Resolves once the events are committed; rejects with StoreOverloadedError when full. */
@@ -107,18 +117,42 @@ export class WriteQueue {
   }
 
   private async commit(group: PendingBatch[]): Promise<void> {
-    const events = group.flatMap((batch) => batch.events);
-    const started = process.hrtime.bigint();
+    const events = group.length === 1 ? (group[0]?.events ?? []) : group.flatMap((batch) => batch.events);
     try {
-      const outcome = await this.store.insert(events);
-      this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
+      await this.commitOnce(events);
       for (const batch of group) batch.resolve();
     } catch (error) {
-      const failure = new StoreUnavailableError(`the store could not commit: ${(error as Error).message}`);
-      for (const batch of group) batch.reject(failure);
+      if (group.length === 1) {
+        group[0]?.reject(unavailable(error));
+      } else {
+        // Whatever failed the group must not fail the batches that share it with the culprit:
+        // each is committed alone, so only a batch that fails by itself (or a store that fails
+        // every commit) is refused.
+        for (const batch of group) {
+          try {
+            await this.commitOnce(batch.events);
+            batch.resolve();
+          } catch (batchError) {
+            batch.reject(unavailable(batchError));
+          }
+        }
+      }
     } finally {
       this.pendingEvents -= events.length;
     }
+  }
+
+  private async commitOnce(events: readonly StoredEvent[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    let outcome: InsertOutcome;
+    try {
+      outcome = await this.store.insert(events);
+    } catch (error) {
+      this.lastFailure = (error as Error).message;
+      throw error;
+    }
+    this.lastFailure = undefined;
+    this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Resolves when everything enqueued so far is committed (or failed). */

@@ -608,7 +608,7 @@ describe('SqliteEventStore', () => {
     });
 
     it('groups by a field', async () => {
-      const counts = await store.callCounts(filter(), 2000, 'eventSource');
+      const counts = await store.callCounts(filter(), 2000, { groupBy: 'eventSource', maxGroups: 100 });
       assert.deepEqual(
         [...counts].sort((a, b) => a.bucketMs - b.bucketMs || a.group!.localeCompare(b.group!)),
         [
@@ -621,7 +621,7 @@ describe('SqliteEventStore', () => {
     });
 
     it('groups readOnly as "true"/"false" and missing values as ""', async () => {
-      const byReadOnly = await store.callCounts(filter(), 10_000, 'readOnly');
+      const byReadOnly = await store.callCounts(filter(), 10_000, { groupBy: 'readOnly', maxGroups: 100 });
       assert.deepEqual(
         [...byReadOnly].sort((a, b) => a.group!.localeCompare(b.group!)),
         [
@@ -629,7 +629,7 @@ describe('SqliteEventStore', () => {
           { bucketMs: BASE, group: 'true', count: 2 },
         ],
       );
-      const byError = await store.callCounts(filter(), 10_000, 'errorCode');
+      const byError = await store.callCounts(filter(), 10_000, { groupBy: 'errorCode', maxGroups: 100 });
       assert.deepEqual(
         [...byError].sort((a, b) => a.group!.localeCompare(b.group!)),
         [
@@ -639,8 +639,16 @@ describe('SqliteEventStore', () => {
       );
     });
 
+    it('counts only the busiest groups when told how many, so a group per event stays bounded', async () => {
+      const top = await store.callCounts(filter(), 10_000, { groupBy: 'eventSource', maxGroups: 1 });
+      assert.deepEqual(top, [{ bucketMs: BASE, group: 'iam.example.com', count: 3 }]);
+      const perEvent = await store.callCounts(filter(), 1000, { groupBy: 'eventId', maxGroups: 2 });
+      assert.equal(new Set(perEvent.map((count) => count.group)).size, 2);
+      assert.equal(perEvent.length, 2);
+    });
+
     it('groups by a resource field', async () => {
-      const counts = await store.callCounts(filter(), 10_000, 'resourceType');
+      const counts = await store.callCounts(filter(), 10_000, { groupBy: 'resourceType', maxGroups: 100 });
       assert.deepEqual(
         [...counts].sort((a, b) => a.group!.localeCompare(b.group!)),
         [

@@ -40,6 +40,8 @@ class InstrumentedStore implements EventStore {
   hold: Promise<void> | undefined;
   /** How many of the next inserts fail. */
   failNext = 0;
+  /** Inserts whose event names match fail (a batch the store cannot take). */
+  failWhen: ((names: string[]) => boolean) | undefined;
   /** Resolves the next time insert is called. */
   private insertStarted: (() => void) | undefined;
 
@@ -60,6 +62,9 @@ class InstrumentedStore implements EventStore {
       this.failNext--;
       throw new Error('disk I/O error');
     }
+    if (this.failWhen?.(events.map((event) => recordName(event.record))) === true) {
+      throw new Error('cannot store this batch');
+    }
     return this.inner.insert(events);
   }
 
@@ -72,8 +77,12 @@ class InstrumentedStore implements EventStore {
   distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
     return this.inner.distinctValues(field, filter, limit);
   }
-  callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]> {
-    return this.inner.callCounts(filter, stepMs, groupBy);
+  callCounts(
+    filter: EventFilter,
+    stepMs: number,
+    grouping?: { groupBy: LookupField; maxGroups: number },
+  ): Promise<CallCount[]> {
+    return this.inner.callCounts(filter, stepMs, grouping);
   }
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number> {
     return this.inner.deleteOlderThan(cutoffMs, maxEvents);
@@ -98,6 +107,9 @@ class InstrumentedStore implements EventStore {
   }
   ping(): Promise<void> {
     return this.inner.ping();
+  }
+  probeWrite(): Promise<void> {
+    return this.inner.probeWrite();
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -321,16 +333,17 @@ describe('WriteQueue', () => {
   });
 
   describe('store failures', () => {
-    it('rejects every batch of a failed commit with StoreUnavailableError, then works again', async () => {
+    it('rejects every batch when the store fails every commit, then works again', async () => {
       const store = newStore();
       const queue = new WriteQueue(store, { maxPendingEvents: 1000, maxEventsPerCommit: 1000 });
-      store.failNext = 1;
+      // The group commit, then each of the three batches alone.
+      store.failNext = 4;
       const results = await Promise.allSettled([
         queue.enqueue(batch('f', 1)),
         queue.enqueue(batch('g', 2)),
         queue.enqueue(batch('h', 1)),
       ]);
-      assert.equal(store.inserts.length, 1, 'the three batches shared one (failed) commit');
+      assert.deepEqual(store.inserts, [['f0', 'g0', 'g1', 'h0'], ['f0'], ['g0', 'g1'], ['h0']]);
       for (const result of results) {
         assert.equal(result.status, 'rejected');
         const reason: unknown = result.reason;
@@ -339,10 +352,27 @@ describe('WriteQueue', () => {
         assert.match(reason.message, /the store could not commit: disk I\/O error/);
       }
       assert.equal(queue.depth, 0, 'failed events no longer count as pending');
+      assert.equal(queue.lastCommitFailure, 'disk I/O error');
       assert.deepEqual(await storedNames(store), []);
 
       await queue.enqueue(batch('ok', 2));
       assert.deepEqual(await storedNames(store), ['ok0', 'ok1']);
+      assert.equal(queue.lastCommitFailure, undefined);
+    });
+
+    it('commits the batches of a failed group one by one, so one bad batch fails alone', async () => {
+      const store = newStore();
+      const queue = new WriteQueue(store, { maxPendingEvents: 1000, maxEventsPerCommit: 1000 });
+      store.failWhen = (names) => names.includes('poison0');
+      const [good, poison, other] = await Promise.allSettled([
+        queue.enqueue(batch('good', 2)),
+        queue.enqueue(batch('poison', 1)),
+        queue.enqueue(batch('other', 1)),
+      ]);
+      assert.equal(good.status, 'fulfilled');
+      assert.equal(poison.status, 'rejected');
+      assert.equal(other.status, 'fulfilled');
+      assert.deepEqual((await storedNames(store)).sort(), ['good0', 'good1', 'other0']);
     });
 
     it('fails only the commit group that failed', async () => {

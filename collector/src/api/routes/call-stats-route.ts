@@ -18,6 +18,8 @@ import {
 
 /** Prometheus' limit on points per series: more is never drawn usefully. */
 const MAX_BUCKETS = 11_000;
+/** Points in one answer (series × buckets): ~20 MB of JSON, built in well under a second. */
+const MAX_POINTS = 1_000_000;
 const DEFAULT_RANGE_MS = 60 * 60 * 1000;
 const DEFAULT_MAX_SERIES = 20;
 
@@ -72,17 +74,27 @@ export function registerCallStatsRoute(app: FastifyInstance, store: EventStore):
     }
     const maxSeries =
       parseInteger('maxSeries', singleValue(query, 'maxSeries'), 1, 1000) ?? DEFAULT_MAX_SERIES;
-    const counts = await store.callCounts({ ...filter, startTimeMs, endTimeMs }, stepMs, groupByName);
-    // Busiest groups first; the rest are dropped (a panel cannot show thousands of lines).
-    const series = buildSeries(counts, firstBucket, buckets, stepMs)
-      .sort((a, b) => total(b) - total(a))
-      .slice(0, maxSeries);
+    // The work is bounded before it is done: every series is zero-filled to every bucket.
+    const series = groupByName === undefined ? 1 : maxSeries;
+    if (series * buckets > MAX_POINTS) {
+      throw badParameter(
+        'step',
+        `${series} series × ${buckets} buckets is more than ${MAX_POINTS} points: use a larger step, a shorter range or a smaller maxSeries`,
+      );
+    }
+    const counts = await store.callCounts(
+      { ...filter, startTimeMs, endTimeMs },
+      stepMs,
+      groupByName === undefined ? undefined : { groupBy: groupByName, maxGroups: maxSeries },
+    );
+    // Busiest groups first (the store counted only the maxSeries busiest).
+    const built = buildSeries(counts, firstBucket, buckets, stepMs).sort((a, b) => total(b) - total(a));
     return {
       startTime: startTimeMs,
       endTime: endTimeMs,
       step: stepSeconds,
       groupBy: groupByName ?? null,
-      series,
+      series: built,
     };
   });
 }

@@ -1,28 +1,47 @@
 /*
- * GET /healthz (the process answers), GET /readyz (the store answers too), GET /metrics
- * (Prometheus text format). None needs the API token: probes and scrapers rarely carry one, and
- * none of them reveals audit data.
+ * GET /healthz (the process answers), GET /readyz (the store can serve reads and commit writes),
+ * GET /metrics (Prometheus text format). The probes need no token: they reveal nothing but
+ * whether the collector is up. /metrics lists every API (event source and name) with its call
+ * and error rates, so it takes --metrics-token when one is set (see the API server).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '../../store/event-store.js';
 
+export interface Readiness {
+  isShuttingDown: () => boolean;
+  /** Why the latest commit failed, or undefined when it succeeded. */
+  lastCommitFailure: () => string | undefined;
+}
+
 export function registerHealthRoutes(
   app: FastifyInstance,
   store: EventStore,
   registry: Registry,
-  isShuttingDown: () => boolean,
+  readiness: Readiness,
 ): void {
   app.get('/healthz', () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    if (isShuttingDown()) return reply.code(503).send({ status: 'shutting down' });
+    if (readiness.isShuttingDown()) return reply.code(503).send({ status: 'shutting down' });
     try {
       await store.ping();
-      return { status: 'ready' };
     } catch (error) {
       return reply.code(503).send({ status: 'store unavailable', message: (error as Error).message });
     }
+    const failure = readiness.lastCommitFailure();
+    if (failure !== undefined) {
+      // The latest commit failed (disk full, I/O error): ready again only once a write commits.
+      try {
+        await store.probeWrite();
+      } catch (error) {
+        return reply.code(503).send({
+          status: 'store cannot commit writes',
+          message: `${(error as Error).message} (latest commit: ${failure})`,
+        });
+      }
+    }
+    return { status: 'ready' };
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -37,7 +37,7 @@ export function toEventRow(event: StoredEvent): EventRow {
       errorCode: null,
       sourceIp: null,
       eventCategory: record.eventCategory,
-      record: JSON.stringify(record),
+      record: event.json ?? JSON.stringify(record),
       resources: [],
     };
   }
@@ -52,7 +52,7 @@ export function toEventRow(event: StoredEvent): EventRow {
     errorCode: record.errorCode ?? null,
     sourceIp: record.sourceIPAddress ?? null,
     eventCategory: record.eventCategory,
-    record: JSON.stringify(record),
+    record: event.json ?? JSON.stringify(record),
     resources: (record.resources ?? []).map((resource) => [
       resource.type ?? null,
       resource.name ?? resource.ARN ?? null,

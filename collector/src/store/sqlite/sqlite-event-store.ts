@@ -30,6 +30,8 @@ import { InvalidCursorError } from '../event-store.js';
 import { EVENT_CATEGORY_INSIGHT } from '../../events/cloudtrail-record.js';
 import { toEventRow } from './event-row.js';
 import type { EventRow } from './event-row.js';
+import type { BoundedRows, TextBudget } from './bounded-rows.js';
+import { readRows } from './bounded-rows.js';
 import { columnOf, filterToSql, isResourceField } from './filter-sql.js';
 import type { SqlValue } from './filter-sql.js';
 import { openDatabase } from './sqlite-database.js';
@@ -46,6 +48,13 @@ export interface SqliteStoreOptions extends SqliteOpenOptions {
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/**
+ * Record text in one lookup page: with records of ~2 KB a full page of 1000 is ~2 MB; records
+ * near CloudTrail's 256 KB cap end the page early instead of making replies of hundreds of MB.
+ */
+const PAGE_TEXT_CHARS = 8 * 1024 * 1024;
+/** About one export batch of events (512 × ~2 KB). */
+const PROBE_BYTES = 1024 * 1024;
 
 interface RecordRow {
   seq: number;
@@ -58,6 +67,8 @@ interface SqlRunner {
   insert(rows: EventRow[]): Promise<InsertOutcome>;
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
   query(sql: string, params: SqlValue[]): Promise<unknown[]>;
+  /** A query whose rows stop once the budget's column has summed to its limit. */
+  boundedQuery(sql: string, params: SqlValue[], budget: TextBudget): Promise<BoundedRows>;
   /** One write statement, ordered after the writes before it. */
   run(sql: string, params: SqlValue[]): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +84,10 @@ function threadRunner(options: SqliteStoreOptions): SqlRunner {
     deleteOlderThan: async (cutoffMs, maxEvents) =>
       (await writer.call({ op: 'deleteOlderThan', cutoffMs, maxEvents })).deleted ?? 0,
     query: async (sql, params) => (await reader.call({ op: 'query', sql, params }, timeoutMs)).rows ?? [],
+    boundedQuery: async (sql, params, budget) => {
+      const reply = await reader.call({ op: 'query', sql, params, budget }, timeoutMs);
+      return { rows: reply.rows ?? [], stoppedEarly: reply.stoppedEarly ?? false };
+    },
     run: async (sql, params) => {
       await writer.call({ op: 'run', sql, params });
     },
@@ -89,6 +104,7 @@ function inlineRunner(db: Database.Database): SqlRunner {
     insert: (rows) => Promise.resolve(writer.insert(rows)),
     deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
     query: (sql, params) => Promise.resolve(statements.get(sql).all(...params)),
+    boundedQuery: (sql, params, budget) => Promise.resolve(readRows(statements.get(sql), params, budget)),
     run: (sql, params) => {
       statements.get(sql).run(...params);
       return Promise.resolve();
@@ -128,14 +144,20 @@ export class SqliteEventStore implements EventStore {
       conditions.push('(e.event_time, e.seq) < (?, ?)');
       values.push(...position);
     }
-    const rows = (await this.runner.query(
+    const { rows: found, stoppedEarly } = await this.runner.boundedQuery(
       `SELECT e.seq, e.event_time, e.record FROM events e WHERE ${conditions.join(' AND ')}
        ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
       [...values, request.limit + 1],
-    )) as RecordRow[];
-    const page: LookupPage = { records: rows.slice(0, request.limit).map((row) => row.record) };
-    const last = rows[request.limit - 1];
-    if (rows.length > request.limit && last !== undefined) page.cursor = `${last.event_time}:${last.seq}`;
+      { column: 'record', maxChars: PAGE_TEXT_CHARS },
+    );
+    const rows = found as RecordRow[];
+    // A page ends at the limit, or earlier when its records reach the page's size budget.
+    const size = stoppedEarly ? rows.length : Math.min(rows.length, request.limit);
+    const page: LookupPage = { records: rows.slice(0, size).map((row) => row.record) };
+    const last = rows[size - 1];
+    if ((stoppedEarly || rows.length > request.limit) && last !== undefined) {
+      page.cursor = `${last.event_time}:${last.seq}`;
+    }
     return page;
   }
 
@@ -162,29 +184,40 @@ export class SqliteEventStore implements EventStore {
     }));
   }
 
-  async callCounts(filter: EventFilter, stepMs: number, groupBy?: LookupField): Promise<CallCount[]> {
+  async callCounts(
+    filter: EventFilter,
+    stepMs: number,
+    grouping?: { groupBy: LookupField; maxGroups: number },
+  ): Promise<CallCount[]> {
     const { where, params } = filterToSql(filter);
     const step = Math.max(1, Math.trunc(stepMs));
     const bucket = `(e.event_time / ${step}) * ${step}`;
-    if (groupBy === undefined) {
+    if (grouping === undefined) {
       const rows = (await this.runner.query(
         `SELECT ${bucket} AS bucket, COUNT(*) AS count FROM events e WHERE ${where} GROUP BY bucket ORDER BY bucket`,
         params,
       )) as { bucket: number; count: number }[];
       return rows.map((row) => ({ bucketMs: row.bucket, count: row.count }));
     }
-    const column = columnOf(groupBy);
+    const { groupBy, maxGroups } = grouping;
+    // Events without a value form the '' group.
+    const group = `IFNULL(${columnOf(groupBy)}, '')`;
     const from = isResourceField(groupBy)
       ? 'events e LEFT JOIN event_resources r ON r.seq = e.seq'
       : 'events e';
+    // The busiest groups first, then buckets for those alone: grouping by a field with a value
+    // per event (eventId) must not produce a row for every event.
     const rows = (await this.runner.query(
-      `SELECT ${bucket} AS bucket, ${column} AS grp, COUNT(*) AS count FROM ${from} WHERE ${where}
+      `WITH top AS (SELECT ${group} AS grp FROM ${from} WHERE ${where}
+         GROUP BY grp ORDER BY COUNT(*) DESC, grp LIMIT ?)
+       SELECT ${bucket} AS bucket, ${group} AS grp, COUNT(*) AS count FROM ${from}
+       WHERE ${where} AND ${group} IN (SELECT grp FROM top)
        GROUP BY bucket, grp ORDER BY bucket`,
-      params,
-    )) as { bucket: number; grp: string | number | null; count: number }[];
+      [...params, Math.trunc(maxGroups), ...params],
+    )) as { bucket: number; grp: string | number; count: number }[];
     return rows.map((row) => ({
       bucketMs: row.bucket,
-      group: row.grp === null ? '' : groupBy === 'readOnly' ? String(row.grp === 1) : String(row.grp),
+      group: groupBy === 'readOnly' && row.grp !== '' ? String(row.grp === 1) : String(row.grp),
       count: row.count,
     }));
   }
@@ -282,6 +315,15 @@ export class SqliteEventStore implements EventStore {
 
   async ping(): Promise<void> {
     await this.runner.query('SELECT 1', []);
+  }
+
+  probeWrite(): Promise<void> {
+    // Overwritten in place each time: the file keeps one probe row, not one per probe.
+    return this.runner.run(
+      `INSERT INTO store_meta (name, value) VALUES ('readiness-probe', zeroblob(?))
+       ON CONFLICT DO UPDATE SET value = excluded.value`,
+      [PROBE_BYTES],
+    );
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,10 @@
  * the thread (the only way to interrupt a running SQLite statement in better-sqlite3).
  */
 import { Worker } from 'node:worker_threads';
-import { QueryTimeoutError } from '../event-store.js';
+import { EngineUnavailableError, QueryTimeoutError } from '../event-store.js';
 import type { SqliteThreadData, ThreadCall, ThreadReply } from './sqlite-thread-protocol.js';
+
+const READER_RESTART_DELAY_MS = 1000;
 
 export type SuccessReply = ThreadReply & { ok: true };
 
@@ -68,10 +70,19 @@ export class SqliteThreadClient {
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
-    worker.on('error', fail);
+    worker.on('error', (error) => {
+      fail(new EngineUnavailableError(`the SQLite ${this.data.role} thread failed: ${error.message}`));
+    });
     worker.on('exit', (code) => {
-      fail(new Error(`the SQLite thread exited (code ${code})`));
-      if (this.data.role === 'reader' && !this.closed) this.ensureWorker();
+      fail(new EngineUnavailableError(`the SQLite ${this.data.role} thread exited (code ${code})`));
+      // The reader checkpoints even when no lookup comes: restart it, after a pause so that a
+      // thread that cannot start (a full disk at open) does not restart in a tight loop. A lookup
+      // arriving before then starts it at once.
+      if (this.data.role === 'reader' && !this.closed) {
+        setTimeout(() => {
+          if (!this.closed) this.ensureWorker();
+        }, READER_RESTART_DELAY_MS).unref();
+      }
     });
     worker.unref();
     this.worker = worker;

@@ -1,6 +1,7 @@
 /** Messages between the SQLite store (main thread) and its worker threads. */
 import type { InsertOutcome } from '../event-store.js';
 import type { EventRow } from './event-row.js';
+import type { TextBudget } from './bounded-rows.js';
 import type { SqlValue } from './filter-sql.js';
 import type { SqliteOpenOptions } from './sqlite-database.js';
 
@@ -14,7 +15,7 @@ export interface SqliteThreadData {
 export type ThreadRequest =
   | { id: number; op: 'insert'; rows: EventRow[] }
   | { id: number; op: 'deleteOlderThan'; cutoffMs: number; maxEvents: number }
-  | { id: number; op: 'query'; sql: string; params: SqlValue[] }
+  | { id: number; op: 'query'; sql: string; params: SqlValue[]; budget?: TextBudget }
   /** A single write statement, on the writer thread (ordered after the inserts before it). */
   | { id: number; op: 'run'; sql: string; params: SqlValue[] }
   | { id: number; op: 'close' };
@@ -27,5 +28,13 @@ export type ThreadCall = ThreadRequest extends infer R
   : never;
 
 export type ThreadReply =
-  | { id: number; ok: true; outcome?: InsertOutcome; deleted?: number; rows?: unknown[] }
+  | {
+      id: number;
+      ok: true;
+      outcome?: InsertOutcome;
+      deleted?: number;
+      rows?: unknown[];
+      /** A query's budget stopped it before its last row. */
+      stoppedEarly?: boolean;
+    }
   | { id: number; ok: false; message: string };

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { readRows } from './bounded-rows.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { StatementCache } from './statement-cache.js';
@@ -31,7 +32,12 @@ if (role === 'writer') {
   db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
 } else {
   setInterval(() => {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A full disk fails the checkpoint; lookups still work, and the next one retries. Thrown
+      // from a timer it would end the thread and every lookup waiting on it.
+    }
   }, CHECKPOINT_INTERVAL_MS).unref();
 }
 
@@ -51,7 +57,11 @@ function handle(request: ThreadRequest): ThreadReply {
       statements.get(request.sql).run(...request.params);
       return { id: request.id, ok: true };
     case 'query':
-      return { id: request.id, ok: true, rows: statements.get(request.sql).all(...request.params) };
+      return {
+        id: request.id,
+        ok: true,
+        ...readRows(statements.get(request.sql), request.params, request.budget),
+      };
     case 'close':
       if (db.open) db.close();
       return { id: request.id, ok: true };
