@@ -74,7 +74,10 @@ export async function ingestInProcess(
 ): Promise<number> {
   const path = temporaryDbPath();
   const store = new SqliteEventStore({ path });
-  const metrics = new CollectorMetrics(() => 0);
+  const metrics = new CollectorMetrics(
+    () => 0,
+    () => ({ exports: 0, bytes: 0 }),
+  );
   const queue = new WriteQueue(store, { maxPendingEvents: 1_000_000, maxEventsPerCommit: EVENTS_PER_COMMIT });
   const pipeline = new IngestPipeline(queue, { deriveFromServerSpans: false }, metrics);
   const started = performance.now();

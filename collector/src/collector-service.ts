@@ -57,7 +57,11 @@ export async function startCollector(
     queryTimeoutMs: config.queryTimeoutMs,
   });
   // The queue-depth gauge reads the queue lazily, at scrape time.
-  const metrics = new CollectorMetrics(() => queue.depth);
+  const bodyBudget = new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes);
+  const metrics = new CollectorMetrics(
+    () => queue.depth,
+    () => ({ exports: bodyBudget.exportsInProgress, bytes: bodyBudget.bytesHeld }),
+  );
   const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,
     maxEventsPerCommit: EVENTS_PER_COMMIT,
@@ -87,7 +91,7 @@ export async function startCollector(
     maxBodyBytes: config.maxBodyBytes,
     ingestToken: config.ingestToken,
     retryAfterSeconds: 1,
-    bodyBudget: new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes),
+    bodyBudget,
     http: config.http,
   });
   const api = buildApiServer({

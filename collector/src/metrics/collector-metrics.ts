@@ -73,13 +73,29 @@ export class CollectorMetrics {
     registers: [this.registry],
   });
 
-  constructor(queueDepth: () => number) {
+  constructor(queueDepth: () => number, exportsInProgress: () => { exports: number; bytes: number }) {
     new Gauge({
       name: 'crumbtrail_store_queue_depth',
       help: 'Events accepted and waiting for a store commit.',
       registers: [this.registry],
       collect() {
         this.set(queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'crumbtrail_exports_in_progress',
+      help: 'Export requests being read and decoded (bounded by --max-concurrent-exports).',
+      registers: [this.registry],
+      collect() {
+        this.set(exportsInProgress().exports);
+      },
+    });
+    new Gauge({
+      name: 'crumbtrail_export_body_bytes_held',
+      help: 'Decompressed body bytes held by exports in progress (bounded by --max-inflight-body-bytes).',
+      registers: [this.registry],
+      collect() {
+        this.set(exportsInProgress().bytes);
       },
     });
     collectDefaultMetrics({ register: this.registry });
