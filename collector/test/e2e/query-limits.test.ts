@@ -75,9 +75,10 @@ describe('bounded queries', () => {
     assert.equal(status, 200, body.message);
     assert.equal(body.series?.length, 1);
     const [series] = body.series ?? [];
-    assert.equal(series?.points.length, 3 * 3600 + 1);
+    assert.ok(series);
+    assert.equal(series.points.length, 3 * 3600 + 1);
     assert.equal(
-      series?.points.reduce((sum, [, count]) => sum + count, 0),
+      series.points.reduce((sum, [, count]) => sum + count, 0),
       1,
       'one event per eventId',
     );
