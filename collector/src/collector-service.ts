@@ -103,7 +103,7 @@ export async function startCollector(
     metricsToken: config.metricsToken,
     http: config.http,
     isShuttingDown: () => shuttingDown,
-    lastCommitFailure: () => queue.lastCommitFailure,
+    writesFailing: () => queue.stillFailing(),
     maxInsightMinutes: config.insights.detector.maxInsightMinutes,
     now,
   });

@@ -32,8 +32,8 @@ export interface ApiServerOptions {
   /** Bearer token required on /metrics when set (it lists every API and its call rates). */
   metricsToken: string | undefined;
   isShuttingDown: () => boolean;
-  /** Why the latest store commit failed, if it did (readiness). */
-  lastCommitFailure: () => string | undefined;
+  /** Why store writes cannot commit, if they cannot (readiness). */
+  writesFailing: () => Promise<string | undefined>;
   http: HttpLimits;
   /** How long an insight can last (the insights route looks back that far before its range). */
   maxInsightMinutes: number;
@@ -117,7 +117,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   });
   registerHealthRoutes(app, options.store, options.metrics.registry, {
     isShuttingDown: options.isShuttingDown,
-    lastCommitFailure: options.lastCommitFailure,
+    writesFailing: options.writesFailing,
   });
   return app;
 }

@@ -166,10 +166,6 @@ export interface EventStore {
   secret(name: string): Promise<Buffer>;
   /** Resolves when the engine can serve reads. */
   ping(): Promise<void>;
-  /**
-   * Commits a write about as large as an export batch, through the same path as inserts; rejects
-   * when the store cannot commit (disk full). Readiness uses it after a commit failed.
-   */
-  probeWrite(): Promise<void>;
+
   close(): Promise<void>;
 }

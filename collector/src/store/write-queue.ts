@@ -47,6 +47,8 @@ export class WriteQueue {
   private commitsInFlight = 0;
   private pumpScheduled = false;
   private lastFailure: string | undefined;
+  /** The events of the latest failed commit, kept to test whether the store takes writes again. */
+  private lastFailedEvents: readonly StoredEvent[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -61,6 +63,23 @@ export class WriteQueue {
   /** Why the latest commit failed, or undefined when it succeeded (readiness reports this). */
   get lastCommitFailure(): string | undefined {
     return this.lastFailure;
+  }
+
+  /**
+   * After a failed commit: commits the events that failed again, and resolves with why the store
+   * still cannot take them, or undefined once it can (or when nothing failed). A small probe write
+   * would say little: SQLite can fit a small transaction into WAL space a real batch cannot use.
+   * Storing those events is harmless: their exporters were told to retry, and a retried event is
+   * stored once.
+   */
+  async stillFailing(): Promise<string | undefined> {
+    if (this.lastFailure === undefined) return undefined;
+    try {
+      await this.commitOnce(this.lastFailedEvents);
+      return undefined;
+    } catch {
+      return this.lastFailure;
+    }
   }
 
   /** Resolves once the events are committed; rejects with StoreOverloadedError when full. */
@@ -149,9 +168,11 @@ export class WriteQueue {
       outcome = await this.store.insert(events);
     } catch (error) {
       this.lastFailure = (error as Error).message;
+      this.lastFailedEvents = events;
       throw error;
     }
     this.lastFailure = undefined;
+    this.lastFailedEvents = [];
     this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
   }
 

@@ -108,9 +108,6 @@ class InstrumentedStore implements EventStore {
   ping(): Promise<void> {
     return this.inner.ping();
   }
-  probeWrite(): Promise<void> {
-    return this.inner.probeWrite();
-  }
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -357,6 +354,18 @@ describe('WriteQueue', () => {
 
       await queue.enqueue(batch('ok', 2));
       assert.deepEqual(await storedNames(store), ['ok0', 'ok1']);
+      assert.equal(queue.lastCommitFailure, undefined);
+    });
+
+    it('tells readiness whether writes commit again, by retrying the failed commit', async () => {
+      const store = newStore();
+      const queue = new WriteQueue(store, { maxPendingEvents: 1000, maxEventsPerCommit: 1000 });
+      assert.equal(await queue.stillFailing(), undefined, 'nothing failed');
+      store.failNext = 2;
+      await assert.rejects(queue.enqueue(batch('lost', 2)), StoreUnavailableError);
+      assert.equal(await queue.stillFailing(), 'disk I/O error', 'the retry fails too');
+      assert.equal(await queue.stillFailing(), undefined, 'the store takes writes again');
+      assert.deepEqual(await storedNames(store), ['lost0', 'lost1'], 'stored once, as a retry would');
       assert.equal(queue.lastCommitFailure, undefined);
     });
 

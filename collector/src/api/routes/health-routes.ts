@@ -10,8 +10,8 @@ import type { EventStore } from '../../store/event-store.js';
 
 export interface Readiness {
   isShuttingDown: () => boolean;
-  /** Why the latest commit failed, or undefined when it succeeded. */
-  lastCommitFailure: () => string | undefined;
+  /** Why writes cannot commit (checked by retrying a failed commit), or undefined when they can. */
+  writesFailing: () => Promise<string | undefined>;
 }
 
 export function registerHealthRoutes(
@@ -29,17 +29,10 @@ export function registerHealthRoutes(
     } catch (error) {
       return reply.code(503).send({ status: 'store unavailable', message: (error as Error).message });
     }
-    const failure = readiness.lastCommitFailure();
+    // After a failed commit (disk full, I/O error), ready again only once that commit succeeds.
+    const failure = await readiness.writesFailing();
     if (failure !== undefined) {
-      // The latest commit failed (disk full, I/O error): ready again only once a write commits.
-      try {
-        await store.probeWrite();
-      } catch (error) {
-        return reply.code(503).send({
-          status: 'store cannot commit writes',
-          message: `${(error as Error).message} (latest commit: ${failure})`,
-        });
-      }
+      return reply.code(503).send({ status: 'store cannot commit writes', message: failure });
     }
     return { status: 'ready' };
   });

@@ -53,8 +53,6 @@ const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
  * near CloudTrail's 256 KB cap end the page early instead of making replies of hundreds of MB.
  */
 const PAGE_TEXT_CHARS = 8 * 1024 * 1024;
-/** About one export batch of events (512 × ~2 KB). */
-const PROBE_BYTES = 1024 * 1024;
 
 interface RecordRow {
   seq: number;
@@ -315,15 +313,6 @@ export class SqliteEventStore implements EventStore {
 
   async ping(): Promise<void> {
     await this.runner.query('SELECT 1', []);
-  }
-
-  probeWrite(): Promise<void> {
-    // Overwritten in place each time: the file keeps one probe row, not one per probe.
-    return this.runner.run(
-      `INSERT INTO store_meta (name, value) VALUES ('readiness-probe', zeroblob(?))
-       ON CONFLICT DO UPDATE SET value = excluded.value`,
-      [PROBE_BYTES],
-    );
   }
 
   async close(): Promise<void> {
