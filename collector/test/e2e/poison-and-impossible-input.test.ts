@@ -74,10 +74,7 @@ describe('poison spans and impossible input', () => {
         );
         assert.equal(answer.status, 200);
         assert.equal(answer.body.partialSuccess?.rejectedSpans, 1);
-        assert.match(
-          answer.body.partialSuccess.errorMessage ?? '',
-          /crumbtrail\.event\.type must be one of/,
-        );
+        assert.match(answer.body.partialSuccess.errorMessage ?? '', /crumbtrail\.event\.type must be one of/);
         assert.equal(await eventBySpanId('Forged', forged), undefined);
         assert.ok(await eventBySpanId('Forged', sibling), 'the sibling span is stored');
       }
