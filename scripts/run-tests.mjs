@@ -19,9 +19,29 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Nothing may hang forever: node 20 applies --test-timeout to each file as a whole (a file is one
+// test of the runner), ending a file that outruns it with SIGTERM; the tests' helpers then kill
+// their child processes (collector/test/support/child-processes.ts). Generous, for the slowest file
+// (the whole-stack alerting test, ~7 min) on a loaded machine; CRUMBTRAIL_TEST_TIMEOUT_MS overrides.
+// --test-force-exit: a file whose tests are done exits even if a hook left a handle open.
+const timeoutMs = Number(process.env.CRUMBTRAIL_TEST_TIMEOUT_MS ?? 20 * 60_000);
+if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+  console.error(`CRUMBTRAIL_TEST_TIMEOUT_MS must be a positive number of milliseconds`);
+  process.exit(1);
+}
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    `--test-timeout=${timeoutMs}`,
+    '--test-force-exit',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

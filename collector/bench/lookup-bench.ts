@@ -99,7 +99,8 @@ export async function measureLookups(
   path: string,
   runs: number,
 ): Promise<{ results: LookupResult[]; roundTripP50Ms: number }> {
-  const collector = await startCollectorProcess({ dbPath: path });
+  // The stored events are dated 2025: the first retention sweep must not delete them mid-run.
+  const collector = await startCollectorProcess({ dbPath: path, args: ['--retention-days', '36500'] });
   try {
     const results: LookupResult[] = [];
     for (const lookup of LOOKUP_CASES) {

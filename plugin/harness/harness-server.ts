@@ -200,8 +200,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return `${proxy.origin}/?${params.toString()}`;
     },
     close: async () => {
-      await proxy.close();
-      await cleanUp();
+      try {
+        await proxy.close();
+      } finally {
+        await cleanUp();
+      }
     },
   };
 }

@@ -41,8 +41,11 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await harness?.close();
+  try {
+    await browser?.close();
+  } finally {
+    await harness?.close();
+  }
 });
 
 function started(): { harness: Harness; browser: Browser } {

@@ -21,8 +21,11 @@ before(async () => {
 });
 
 after(async () => {
-  await collector?.stop();
-  rmSync(directory, { recursive: true, force: true });
+  try {
+    await collector?.stop();
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });
 
 function collectorUrl(): string {

@@ -3,9 +3,9 @@
  * story (collector/test/support/audit-story.ts): 2026-03-02 08:00–10:30 UTC, John creating Mary,
  * Mallory denied, and a RunInstances insight. It requires an API token, as production should.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -21,6 +21,30 @@ export const STORY = {
   apiToken: 'plugin-tests-token',
 };
 
+/** How long stop() waits for the collector to exit on SIGTERM before it SIGKILLs it. */
+const STOP_GRACE_MS = 30_000;
+
+/**
+ * Collectors not stopped yet, SIGKILLed when this process ends however it ends: a failed `after`,
+ * or the test runner's SIGTERM to a file that outran its timeout (a signal skips 'exit' unless
+ * someone listens), so none outlives the tests. (collector/test/support/child-processes.ts does
+ * the same for the other packages' tests, which this package's TypeScript settings cannot import.)
+ */
+const running = new Set<ChildProcess>();
+let killingOnExit = false;
+
+function killOnExit(child: ChildProcess) {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (!killingOnExit) {
+    killingOnExit = true;
+    process.on('exit', () => running.forEach((each) => each.kill('SIGKILL')));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => process.exit(128 + constants.signals[signal]));
+    }
+  }
+}
+
 export interface StoryCollector {
   apiUrl: string;
   stop(): Promise<void>;
@@ -32,6 +56,8 @@ export async function startStoryCollector(): Promise<StoryCollector> {
   const written = spawnSync(process.execPath, ['--import', 'tsx', STORY_SCRIPT, dbPath], {
     cwd: REPO,
     encoding: 'utf8',
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
   if (written.status !== 0) {
     throw new Error(`writing the audit story failed: ${written.stderr}`);
@@ -58,6 +84,8 @@ export async function startStoryCollector(): Promise<StoryCollector> {
     ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }
   );
+  killOnExit(child);
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const apiUrl = await new Promise<string>((resolveUrl, reject) => {
@@ -73,13 +101,17 @@ export async function startStoryCollector(): Promise<StoryCollector> {
       clearTimeout(timer);
       reject(new Error(`collector exited with ${code}: ${stderr}`));
     });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
   });
   return {
     apiUrl,
     stop: async () => {
-      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
       child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
+      clearTimeout(timer);
       rmSync(directory, { recursive: true, force: true });
     },
   };

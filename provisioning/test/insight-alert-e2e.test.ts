@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CollectorProcess } from '../../collector/test/support/collector-process.js';
 import { startCollectorProcess } from '../../collector/test/support/collector-process.js';
+import { exitOf, killedOnExit } from '../../collector/test/support/child-processes.js';
 import type { DemoProcess } from '../../instrumentation/test/demo/support/demo-process.js';
 import { startDemo } from '../../instrumentation/test/demo/support/demo-process.js';
 import type { InsightSummary } from '../../plugin/src/shared/cloudtrail-record.js';
@@ -71,11 +72,12 @@ async function captureScreenshots(
     ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  killedOnExit(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  const code = await exitOf(child);
   if (code !== 0) throw new Error(`stack screenshots failed (${code}): ${stderr}`);
   const lastLine = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(lastLine) as StackScreenshots;

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CliIo, LookupEventItem } from '../../src/cli/lookup-events-command.js';
 import { runLookupEvents } from '../../src/cli/lookup-events-command.js';
 import type { CloudTrailRecord } from '../../src/events/cloudtrail-record.js';
+import { killedOnExit } from '../support/child-processes.js';
 import type { CollectorProcess } from '../support/collector-process.js';
 import { startCollectorProcess } from '../support/collector-process.js';
 
@@ -146,6 +147,7 @@ function runCli(args: readonly string[], env: Record<string, string> = {}): Prom
       env: { ...cleanEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    killedOnExit(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

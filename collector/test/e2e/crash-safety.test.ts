@@ -12,11 +12,14 @@ import type { CollectorProcess } from '../support/collector-process.js';
 import { getJson, startCollectorProcess, temporaryDbPath } from '../support/collector-process.js';
 import { exportSpans, exporterFor, makeSpans } from '../support/otel-client.js';
 
+/** An hour back, fixed for the file: inside retention however slowly it runs, never in the future. */
+const BASE_MS = Date.now() - 60 * 60_000;
+
 function batches(count: number, size: number, label: string): ReadableSpan[][] {
   return Array.from({ length: count }, (_, b) =>
     makeSpans(
       Array.from({ length: size }, (_, i) => ({
-        time: new Date(Date.UTC(2024, 1, 1) + b * size + i),
+        time: new Date(BASE_MS + b * size + i),
         attributes: { [A.ATTR_CRUMBTRAIL_EVENT_NAME]: label, [A.ATTR_USER_NAME]: `u${i % 7}` },
       })),
     ),

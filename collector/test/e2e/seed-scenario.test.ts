@@ -60,7 +60,8 @@ for (const protocol of ['json', 'protobuf'] as const satisfies readonly Protocol
   describe(`seed scenario over OTLP/${protocol}`, () => {
     let collector: CollectorProcess;
     before(async () => {
-      collector = await startCollectorProcess();
+      // The story is dated 2020-01-01: kept whatever today's date, which 90 days would not.
+      collector = await startCollectorProcess({ args: ['--retention-days', '36500'] });
     });
     after(async () => {
       await collector.stop();

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { exitOf, killedOnExit, stopChild } from './child-processes.js';
 
 /** The command users run (the bin shim that loads dist/). */
 export const COLLECTOR_BIN = resolve(import.meta.dirname, '../../bin/crumbtrail-collector.js');
@@ -19,7 +20,7 @@ export interface CollectorProcess {
   child: ChildProcess;
   /** Lines the collector logged (JSON), for assertions on what it said. */
   logs: string[];
-  /** SIGTERM and wait for a clean exit. */
+  /** SIGTERM and wait for a clean exit (SIGKILL after 30 s: the code is then null). */
   stop(): Promise<number | null>;
   /** SIGKILL: a crash, no chance to flush anything. */
   crash(): Promise<void>;
@@ -57,17 +58,15 @@ export async function startCollectorProcess(
     ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  killedOnExit(child);
   const logs: string[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolveExit) => {
-    child.once('exit', (code) => {
-      resolveExit(code);
-    });
-  });
+  const exited = exitOf(child);
 
+  // A collector that never said it started is killed, not left running.
   const urls = await new Promise<{ otlp: string; api: string }>((resolveStart, rejectStart) => {
     const lines = createInterface({ input: child.stdout });
     const timer = setTimeout(() => {
@@ -85,6 +84,9 @@ export async function startCollectorProcess(
       clearTimeout(timer);
       rejectStart(new Error(`collector exited with ${code} before starting: ${stderr}`));
     });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
   });
 
   return {
@@ -93,11 +95,7 @@ export async function startCollectorProcess(
     dbPath,
     child,
     logs,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      return exited;
-    },
+    stop: () => stopChild(child),
     async crash() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');

@@ -76,6 +76,8 @@ export class InsightsHarness {
       apiPort: 0,
       dbPath,
       logLevel: 'silent',
+      // The traffic is dated 2026-03-02 and later: kept whatever today's date, which 90 days would not.
+      retentionDays: 36_500,
       ...overrides,
       // The test moves the clock and asks for evaluations; the timer must not race it.
       insights: { ...DEFAULT_CONFIG.insights, intervalMs: 3_600_000, latenessMs: LATENESS_MS },

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killedOnExit, stopChild } from '../../../collector/test/support/child-processes.js';
 
 export interface PrometheusServer {
   url: string;
@@ -85,11 +86,17 @@ export async function startPrometheus(options: {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  killedOnExit(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(url, child, () => output);
+  try {
+    await waitUntilReady(url, child, () => output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     async instantValue(query) {
@@ -103,9 +110,7 @@ export async function startPrometheus(options: {
       return (await api<{ alerts: PrometheusAlert[] }>(`${url}/api/v1/alerts`)).alerts;
     },
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await stopChild(child);
       rmSync(directory, { recursive: true, force: true });
     },
   };

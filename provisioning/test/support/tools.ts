@@ -14,7 +14,8 @@ export interface ToolRun {
 
 /** Runs a command-line tool; a missing tool is an error that names the Debian package to install. */
 export function runTool(command: string, args: string[], debianPackage: string, cwd?: string): ToolRun {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  // SIGKILL at the timeout: a tool that ignored SIGTERM would block this (synchronous) call forever.
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
   if (result.error !== undefined) {
     throw new Error(
       `${command} could not run (${result.error.message}): install the Debian package ${debianPackage}`,

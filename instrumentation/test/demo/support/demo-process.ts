@@ -5,9 +5,12 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { exitOf, killedOnExit, stopChild } from '../../../../collector/test/support/child-processes.js';
 
 const RUN_DEMO = resolve(import.meta.dirname, '../../../demo/run-demo.ts');
 const MILESTONE_TIMEOUT_MS = 45_000;
+/** The demo stops its traffic, then its services (each flushing its spans): then it is killed. */
+const STOP_GRACE_MS = 90_000;
 
 export interface Milestone {
   msg: string;
@@ -21,7 +24,7 @@ export interface DemoProcess {
   milestone(msg: string, timeoutMs?: number): Promise<Milestone>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  /** SIGTERM, and the exit code. */
+  /** SIGTERM, and the exit code (SIGKILL after 90 s: the code is then null). */
   stop(): Promise<number | null>;
   stderr(): string;
 }
@@ -30,6 +33,7 @@ export function startDemo(args: readonly string[]): DemoProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', RUN_DEMO, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killedOnExit(child);
   const milestones: Milestone[] = [];
   const waiting: { msg: string; resolve: (line: Milestone) => void }[] = [];
   let stderr = '';
@@ -41,11 +45,7 @@ export function startDemo(args: readonly string[]): DemoProcess {
     milestones.push(entry);
     for (const waiter of waiting.filter((w) => w.msg === entry.msg)) waiter.resolve(entry);
   });
-  const exited = new Promise<number | null>((resolveExit) => {
-    child.once('exit', (code) => {
-      resolveExit(code);
-    });
-  });
+  const exited = exitOf(child);
   return {
     milestones,
     milestone(msg, timeoutMs = MILESTONE_TIMEOUT_MS) {
@@ -69,10 +69,7 @@ export function startDemo(args: readonly string[]): DemoProcess {
       });
     },
     exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
+    stop: () => stopChild(child, STOP_GRACE_MS),
     stderr: () => stderr,
   };
 }
