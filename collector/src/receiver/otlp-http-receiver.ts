@@ -119,7 +119,7 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     request: FastifyRequest,
     encoding: Encoding,
     reservation: BodyReservation,
-  ): Promise<MappedBatch | { refusal: BodyError['statusCode']; message: string }> {
+  ): Promise<MappedBatch | { refusal: BodyError['statusCode']; message: string; unreadBody: boolean }> {
     try {
       const body = await readBody(request.body as IncomingMessage, options.maxBodyBytes, reservation);
       const spans: DecodedSpan[] =
@@ -127,8 +127,11 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
       metrics.spansReceived.inc({ encoding }, spans.length);
       return options.pipeline.map(spans);
     } catch (error) {
-      if (error instanceof BodyError) return { refusal: error.statusCode, message: error.message };
-      if (error instanceof OtlpDecodeError) return { refusal: 400, message: error.message };
+      if (error instanceof BodyError) {
+        return { refusal: error.statusCode, message: error.message, unreadBody: true };
+      }
+      if (error instanceof OtlpDecodeError)
+        return { refusal: 400, message: error.message, unreadBody: false };
       throw error;
     }
   }
@@ -154,6 +157,9 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     });
     if ('refusal' in batch) {
       if (batch.refusal === 429) reply.header('retry-after', String(options.retryAfterSeconds));
+      // A body refused while it was read (bad gzip, too large) was not read to its end: what is
+      // left of it must not be taken for the next request on this connection.
+      if (batch.unreadBody) reply.header('connection', 'close');
       return sendError(reply, encoding, batch.refusal, batch.message);
     }
 

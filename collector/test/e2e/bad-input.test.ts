@@ -4,6 +4,7 @@
  * nothing acknowledged before is lost.
  */
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import * as A from '@crumbtrail/instrumentation/attributes';
@@ -210,6 +211,34 @@ describe('bad input at the OTLP receiver', () => {
     const corrupt = await postJson(Buffer.from('definitely not gzip'), { 'content-encoding': 'gzip' });
     assert.equal(corrupt.status, 400);
     assert.match(corrupt.text, /invalid gzip/);
+  });
+
+  it('closes the connection after a body refused mid-read, so the next export on it is answered', async () => {
+    // One keep-alive connection, as an exporter keeps: the rest of a corrupt gzip body must not be
+    // read as the next request (found by the fuzz test).
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const send = (body: Buffer | string, headers: Record<string, string>): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const url = new URL(`${collector.otlpUrl}/v1/traces`);
+          const outgoing = request(
+            { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers },
+            (response) => {
+              response.resume();
+              response.on('end', () => {
+                resolve(response.statusCode ?? 0);
+              });
+            },
+          );
+          outgoing.on('error', reject);
+          outgoing.end(body);
+        });
+      const json = { 'content-type': 'application/json' };
+      assert.equal(await send(Buffer.alloc(300_000, 'x'), { ...json, 'content-encoding': 'gzip' }), 400);
+      assert.equal(await send(jsonRequest([]), json), 200);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('refuses other content types and encodings with 415', async () => {
