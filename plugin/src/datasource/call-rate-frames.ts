@@ -13,14 +13,17 @@ export interface CallRateResponse {
 
 /** Collector limit on buckets per series. */
 export const MAX_BUCKETS = 11_000;
+/** Collector limit on points (series × buckets) in one answer. */
+export const MAX_POINTS = 1_000_000;
 
 /**
  * Seconds per bucket: the panel's interval, rounded to whole seconds, widened so the range fits
- * the collector's bucket limit.
+ * the collector's bucket limit, and its points limit for that many series.
  */
-export function stepSeconds(intervalMs: number, rangeMs: number): number {
+export function stepSeconds(intervalMs: number, rangeMs: number, series = 1): number {
+  const buckets = Math.min(MAX_BUCKETS, Math.floor(MAX_POINTS / Math.max(1, series)));
   const fromInterval = Math.max(1, Math.round(intervalMs / 1000));
-  const fromLimit = Math.ceil(rangeMs / 1000 / (MAX_BUCKETS - 2));
+  const fromLimit = Math.ceil(rangeMs / 1000 / (buckets - 2));
   return Math.max(fromInterval, fromLimit);
 }
 

@@ -162,11 +162,13 @@ export class CrumbtrailDataSource
     intervalMs: number,
     requestId: string
   ): Promise<DataFrame[]> {
+    const maxSeries = query.maxSeries ?? DEFAULT_MAX_SERIES;
+    const series = query.groupBy === undefined ? 1 : maxSeries;
     const params: QueryParams = [
       ...timeParams(fromMs, toMs),
       ...filterParams(query.filters ?? {}, query.text),
-      ['step', String(stepSeconds(intervalMs, toMs - fromMs))],
-      ['maxSeries', String(query.maxSeries ?? DEFAULT_MAX_SERIES)],
+      ['step', String(stepSeconds(intervalMs, toMs - fromMs, series))],
+      ['maxSeries', String(maxSeries)],
     ];
     if (query.groupBy !== undefined) {
       params.push(['groupBy', query.groupBy]);
