@@ -98,6 +98,16 @@ export interface HttpIngestResult {
   spansPerSecond: number;
   retries: number;
   peakRssMiB: number;
+  /** /healthz latency with the collector idle, and while it ingests flat out (the query API shares its thread). */
+  healthzIdleP50Ms: number;
+  healthzBusyP50Ms: number;
+  healthzBusyP99Ms: number;
+}
+
+async function healthzMs(apiUrl: string): Promise<number> {
+  const started = performance.now();
+  await (await fetch(`${apiUrl}/healthz`)).arrayBuffer();
+  return performance.now() - started;
 }
 
 /** Spans/s exporting the requests over HTTP to a real collector process. */
@@ -109,6 +119,13 @@ export async function httpSpansPerSecond(
   const bodies = batches[encoding];
   let retries = 0;
   try {
+    const idle: number[] = [];
+    for (let i = 0; i < 50; i++) idle.push(await healthzMs(collector.apiUrl));
+    const busy: number[] = [];
+    const ingest = { running: true };
+    const prober = (async () => {
+      while (ingest.running) busy.push(await healthzMs(collector.apiUrl));
+    })();
     const started = performance.now();
     await runWorkers(bodies.length, async (i) => {
       for (;;) {
@@ -128,10 +145,15 @@ export async function httpSpansPerSecond(
       }
     });
     const seconds = (performance.now() - started) / 1000;
+    ingest.running = false;
+    await prober;
     return {
       spansPerSecond: (bodies.length * batches.spansPerBatch) / seconds,
       retries,
       peakRssMiB: await peakRssMiB(collector.child.pid!),
+      healthzIdleP50Ms: percentile(idle, 50),
+      healthzBusyP50Ms: percentile(busy, 50),
+      healthzBusyP99Ms: percentile(busy, 99),
     };
   } finally {
     await collector.stop();

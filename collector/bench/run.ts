@@ -57,6 +57,19 @@ for (const encoding of ['protobuf', 'json'] as const) {
     ratio: `${formatNumber((http.spansPerSecond / limit) * 100)}%`,
     target: TARGETS[encoding],
   });
+  for (const [name, value] of [
+    ['p50', http.healthzBusyP50Ms],
+    ['p99', http.healthzBusyP99Ms],
+  ] as const) {
+    rows.push({
+      section: 'responsiveness',
+      measure: `/healthz ${name} during ${encoding} ingest`,
+      value: `${formatNumber(value, 1)} ms`,
+      baseline: `${formatNumber(http.healthzIdleP50Ms, 2)} ms idle p50`,
+      ratio: `${formatNumber(value / http.healthzIdleP50Ms, 1)}×`,
+      target: '',
+    });
+  }
   rows.push({
     section: 'memory',
     measure: `collector peak RSS (${encoding} ingest)`,
