@@ -7,7 +7,7 @@
  */
 import { AUDIT_LIMITS, truncateUtf8 } from '@crumbtrail/instrumentation/conventions';
 import type { AttributeValue } from '../otlp/decoded-span.js';
-import { wellFormed } from '../text/well-formed.js';
+import { mayHoldLoneSurrogate, wellFormed } from '../text/well-formed.js';
 import type { CloudTrailRecord, JsonValue, SizeLimitMarkers } from './cloudtrail-record.js';
 
 /** CloudTrail's largest event record. */
@@ -103,9 +103,11 @@ export class SizeLimiter {
       });
       return null;
     }
-    if (typeof value !== 'string') return wellFormedDocument(value as JsonValue);
+    // Rebuilding a document to normalise its text is only worth it when it can need it (rare).
+    const normalise = mayHoldLoneSurrogate(serialized) ? wellFormedDocument : (same: JsonValue) => same;
+    if (typeof value !== 'string') return normalise(value as JsonValue);
     try {
-      return wellFormedDocument(JSON.parse(value) as JsonValue);
+      return normalise(JSON.parse(value) as JsonValue);
     } catch {
       return wellFormed(value);
     }

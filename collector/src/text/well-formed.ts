@@ -7,8 +7,24 @@
 
 /** In a `u` regular expression a surrogate pair is one code point: only lone surrogates match. */
 const LONE_SURROGATE = /\p{Surrogate}/gu;
+/** A surrogate written as a JSON escape (a prefilter: pairs match too). */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+/** ES2024's String.prototype.isWellFormed (native in Node 20, absent from the ES2023 lib types). */
+type MaybeWellFormed = string & { isWellFormed?: () => boolean };
+
+function isWellFormed(text: string): boolean {
+  const native = (text as MaybeWellFormed).isWellFormed;
+  if (native !== undefined) return native.call(text);
+  LONE_SURROGATE.lastIndex = 0;
+  return !LONE_SURROGATE.test(text);
+}
 
 export function wellFormed(text: string): string {
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
+  return isWellFormed(text) ? text : text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** Whether JSON text parsed could hold a lone surrogate (raw, or escaped as \udxxx). */
+export function mayHoldLoneSurrogate(jsonText: string): boolean {
+  return !isWellFormed(jsonText) || ESCAPED_SURROGATE.test(jsonText);
 }
