@@ -49,6 +49,7 @@ export class WriteQueue {
   private lastFailure: string | undefined;
   /** The events of the latest failed commit, kept to test whether the store takes writes again. */
   private lastFailedEvents: readonly StoredEvent[] = [];
+  private retrying: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -72,14 +73,18 @@ export class WriteQueue {
    * Storing those events is harmless: their exporters were told to retry, and a retried event is
    * stored once.
    */
-  async stillFailing(): Promise<string | undefined> {
-    if (this.lastFailure === undefined) return undefined;
-    try {
-      await this.commitOnce(this.lastFailedEvents);
-      return undefined;
-    } catch {
-      return this.lastFailure;
-    }
+  stillFailing(): Promise<string | undefined> {
+    if (this.lastFailure === undefined) return Promise.resolve(undefined);
+    // One retry at a time, however often the (unauthenticated) probe is called.
+    this.retrying ??= this.commitOnce(this.lastFailedEvents)
+      .then(
+        () => undefined,
+        () => this.lastFailure,
+      )
+      .finally(() => {
+        this.retrying = undefined;
+      });
+    return this.retrying;
   }
 
   /** Resolves once the events are committed; rejects with StoreOverloadedError when full. */
