@@ -147,7 +147,8 @@ export class SizeLimiter {
       return JSON.stringify(record);
     };
     let text = write();
-    if (utf8Bytes(text) <= MAX_RECORD_BYTES) return text;
+    // Hot path: almost every record is a few KB, which no UTF-8 encoding can take past the cap.
+    if (text.length * 3 <= MAX_RECORD_BYTES || utf8Bytes(text) <= MAX_RECORD_BYTES) return text;
     const documents = (
       ['requestParameters', 'responseElements', 'additionalEventData', 'sessionContext'] as const
     )
