@@ -98,7 +98,7 @@ export interface HttpIngestResult {
   spansPerSecond: number;
   retries: number;
   peakRssMiB: number;
-  /** /healthz latency with the collector idle, and while it ingests flat out (the query API shares its thread). */
+  /** /healthz latency with the collector idle, and while it ingests flat out. */
   healthzIdleP50Ms: number;
   healthzBusyP50Ms: number;
   healthzBusyP99Ms: number;
@@ -110,12 +110,17 @@ async function healthzMs(apiUrl: string): Promise<number> {
   return performance.now() - started;
 }
 
-/** Spans/s exporting the requests over HTTP to a real collector process. */
+/**
+ * Spans/s exporting the requests over HTTP to a real collector process, started with
+ * `ingestThreads` threads decoding (0: on the main thread, which also answers the query API).
+ */
 export async function httpSpansPerSecond(
   batches: SerializedBatches,
   encoding: Encoding,
+  ingestThreads?: number,
 ): Promise<HttpIngestResult> {
-  const collector = await startCollectorProcess({ args: KEEP_2025 });
+  const threads = ingestThreads === undefined ? [] : ['--ingest-threads', String(ingestThreads)];
+  const collector = await startCollectorProcess({ args: [...KEEP_2025, ...threads] });
   const bodies = batches[encoding];
   let retries = 0;
   try {

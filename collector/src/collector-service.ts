@@ -10,6 +10,7 @@ import { buildApiServer } from './api/api-server.js';
 import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
 import { EVENTS_PER_COMMIT } from './config.js';
+import { createExportDecoder } from './ingest/export-decoder.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
@@ -84,8 +85,10 @@ export async function startCollector(
   );
   let shuttingDown = false;
 
+  const decoder = createExportDecoder(config.ingestThreads);
   const receiver = buildOtlpReceiver({
     pipeline,
+    decoder,
     metrics,
     logger: log,
     maxBodyBytes: config.maxBodyBytes,
@@ -149,6 +152,7 @@ export async function startCollector(
     async stop() {
       shuttingDown = true;
       await receiver.close();
+      await decoder.close();
       await queue.drain();
       await insights?.stop();
       await retention.stop();

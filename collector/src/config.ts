@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { DetectorSettings } from './insights/insight-settings.js';
 import { DEFAULT_DETECTOR_SETTINGS } from './insights/insight-settings.js';
 
@@ -31,6 +32,8 @@ export interface CollectorConfig {
   maxInflightBodyBytes: number;
   /** How far in the future an event may end (clock skew); later ones are rejected. */
   maxFutureSkewMs: number;
+  /** Threads that decode and map export requests; 0 does it on the main thread. */
+  ingestThreads: number;
   /** Connection and request limits of both HTTP servers. */
   http: HttpLimits;
   /** SQLite synchronous mode: normal survives a process crash, full also a power loss. */
@@ -74,8 +77,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   ingestToken: undefined,
   metricsToken: undefined,
   deriveFromHttpSpans: false,
-  // An OTel SDK batch (512 spans) is ~1 MB. Decoding 16 MiB takes the main thread ~1.3 s here
-  // (64 MiB: ~4.7 s, during which the query API waits), so larger bodies are refused by default.
+  // An OTel SDK batch (512 spans) is ~1 MB. Decoding 16 MiB takes an ingest thread ~1.3 s here
+  // (64 MiB: ~4.7 s, and ~3× the body in memory), so larger bodies are refused by default.
   maxBodyBytes: 16 * 1024 * 1024,
   maxQueueEvents: 100_000,
   maxConcurrentExports: 32,
@@ -83,6 +86,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   maxInflightBodyBytes: 256 * 1024 * 1024,
   // CloudTrail-like tolerance for clients whose clocks run ahead.
   maxFutureSkewMs: 5 * 60 * 1000,
+  // Leaves a core to the main thread and one to the SQLite writer where there are more than two.
+  ingestThreads: Math.max(1, Math.min(4, availableParallelism() - 2)),
   http: {
     maxConnections: 1024,
     requestTimeoutMs: 60_000,

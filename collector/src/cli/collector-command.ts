@@ -39,6 +39,7 @@ interface CollectorFlags {
   maxConcurrentExports: number;
   maxInflightBodyBytes: number;
   maxFutureSkewSeconds: number;
+  ingestThreads: number;
   maxConnections: number;
   requestTimeoutSeconds: number;
   headersTimeoutSeconds: number;
@@ -144,6 +145,15 @@ export function collectorCommand(): Command {
         .env('CRUMBTRAIL_MAX_FUTURE_SKEW_SECONDS')
         .argParser(integer(0, 7 * 24 * 3600))
         .default(d.maxFutureSkewMs / 1000),
+    )
+    .addOption(
+      new Option(
+        '--ingest-threads <count>',
+        'threads that decode and map exports (0: on the main thread, beside the query API)',
+      )
+        .env('CRUMBTRAIL_INGEST_THREADS')
+        .argParser(integer(0, 64))
+        .default(d.ingestThreads),
     )
     .addOption(
       new Option('--max-connections <count>', 'open connections per port; more are refused')
@@ -299,6 +309,7 @@ export function configFromCommand(command: Command): CollectorConfig {
     maxConcurrentExports: flags.maxConcurrentExports,
     maxInflightBodyBytes: flags.maxInflightBodyBytes,
     maxFutureSkewMs: flags.maxFutureSkewSeconds * 1000,
+    ingestThreads: flags.ingestThreads,
     http: {
       maxConnections: flags.maxConnections,
       // Node requires the headers timeout to be within the request timeout.

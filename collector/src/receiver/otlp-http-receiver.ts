@@ -12,12 +12,11 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpLimits } from '../config.js';
 import { limitedServerFactory } from '../http/limited-server.js';
+import type { OtlpEncoding } from '../ingest/decode-export.js';
+import type { ExportDecoder } from '../ingest/export-decoder.js';
+import { IngestThreadError } from '../ingest/export-decoder.js';
 import type { IngestPipeline, IngestResult, MappedBatch } from '../ingest/ingest-pipeline.js';
 import type { CollectorMetrics } from '../metrics/collector-metrics.js';
-import { OtlpDecodeError } from '../otlp/decoded-span.js';
-import type { DecodedSpan } from '../otlp/decoded-span.js';
-import { decodeJsonExportRequest } from '../otlp/json-decoder.js';
-import { decodeProtobufExportRequest } from '../otlp/protobuf-decoder.js';
 import { encodeExportTraceServiceResponse, encodeRpcStatus } from '../otlp/protobuf-response.js';
 import { StoreOverloadedError, StoreUnavailableError } from '../store/write-queue.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
@@ -26,6 +25,8 @@ import { BodyError, readBody } from './read-body.js';
 
 export interface ReceiverOptions {
   pipeline: IngestPipeline;
+  /** Decodes and maps export bodies (on ingest threads, so this thread stays responsive). */
+  decoder: ExportDecoder;
   metrics: CollectorMetrics;
   logger: FastifyBaseLogger;
   /** Largest accepted body after decompression. */
@@ -39,7 +40,7 @@ export interface ReceiverOptions {
   http: HttpLimits;
 }
 
-type Encoding = 'json' | 'protobuf';
+type Encoding = OtlpEncoding;
 
 const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
   json: 'application/json',
@@ -119,19 +120,30 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
     request: FastifyRequest,
     encoding: Encoding,
     reservation: BodyReservation,
-  ): Promise<MappedBatch | { refusal: BodyError['statusCode']; message: string; unreadBody: boolean }> {
+  ): Promise<MappedBatch | { refusal: BodyError['statusCode'] | 503; message: string; unreadBody: boolean }> {
+    let body: Buffer;
     try {
-      const body = await readBody(request.body as IncomingMessage, options.maxBodyBytes, reservation);
-      const spans: DecodedSpan[] =
-        encoding === 'protobuf' ? decodeProtobufExportRequest(body) : decodeJsonExportRequest(body);
-      metrics.spansReceived.inc({ encoding }, spans.length);
-      return options.pipeline.map(spans);
+      body = await readBody(request.body as IncomingMessage, options.maxBodyBytes, reservation);
     } catch (error) {
       if (error instanceof BodyError) {
         return { refusal: error.statusCode, message: error.message, unreadBody: true };
       }
-      if (error instanceof OtlpDecodeError)
-        return { refusal: 400, message: error.message, unreadBody: false };
+      throw error;
+    }
+    try {
+      const decoded = await options.decoder.decode({
+        body,
+        encoding,
+        mapping: options.pipeline.mappingOptions(),
+      });
+      if (!decoded.ok) return { refusal: 400, message: decoded.invalidBody, unreadBody: false };
+      metrics.spansReceived.inc({ encoding }, decoded.spans);
+      return decoded.batch;
+    } catch (error) {
+      if (error instanceof IngestThreadError) {
+        request.log.error({ err: error }, 'ingest thread failed');
+        return { refusal: 503, message: error.message, unreadBody: false };
+      }
       throw error;
     }
   }
@@ -156,7 +168,8 @@ export function buildOtlpReceiver(options: ReceiverOptions): FastifyInstance {
       reservation.release();
     });
     if ('refusal' in batch) {
-      if (batch.refusal === 429) reply.header('retry-after', String(options.retryAfterSeconds));
+      if (batch.refusal === 429 || batch.refusal === 503)
+        reply.header('retry-after', String(options.retryAfterSeconds));
       // A body refused while it was read (bad gzip, too large) was not read to its end: what is
       // left of it must not be taken for the next request on this connection.
       if (batch.unreadBody) reply.header('connection', 'close');

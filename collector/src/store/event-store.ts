@@ -2,6 +2,7 @@
  * The one interface every storage engine implements (SQLite now, ClickHouse for scale-out). The
  * receiver, the query API and retention only talk to this, never to an engine directly.
  */
+import type { PackedRows } from './packed-rows.js';
 import type { StoredEvent } from '../events/cloudtrail-record.js';
 
 /** The attributes a lookup can filter, group or list values by (CloudTrail's, plus a few). */
@@ -139,6 +140,11 @@ export class EngineUnavailableError extends Error {
 export interface EventStore {
   /** Stores events durably: when the promise resolves, a crash of the process loses none of them. */
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome>;
+  /**
+   * Stores rows packed on an ingest thread, all in one transaction, as durably as insert. The
+   * buffers are read, never kept or detached: a failed commit can be retried with the same ones.
+   */
+  insertPacked(batches: readonly PackedRows[]): Promise<InsertOutcome>;
   lookup(request: LookupRequest): Promise<LookupPage>;
   getEvent(eventId: string): Promise<string | undefined>;
   distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]>;

@@ -8,8 +8,8 @@
  * StoreOverloadedError: the receiver answers 429 + Retry-After and the exporter retries later,
  * instead of the collector buffering without bound or dropping acknowledged data.
  */
-import type { StoredEvent } from '../events/cloudtrail-record.js';
 import type { EventStore, InsertOutcome } from './event-store.js';
+import type { PackedRows } from './packed-rows.js';
 
 export class StoreOverloadedError extends Error {
   override readonly name = 'StoreOverloadedError';
@@ -36,7 +36,7 @@ export interface WriteQueueOptions {
 }
 
 interface PendingBatch {
-  events: readonly StoredEvent[];
+  rows: PackedRows;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -47,8 +47,8 @@ export class WriteQueue {
   private commitsInFlight = 0;
   private pumpScheduled = false;
   private lastFailure: string | undefined;
-  /** The events of the latest failed commit, kept to test whether the store takes writes again. */
-  private lastFailedEvents: readonly StoredEvent[] = [];
+  /** The rows of the latest failed commit, kept to test whether the store takes writes again. */
+  private lastFailedRows: readonly PackedRows[] = [];
   private retrying: Promise<string | undefined> | undefined;
 
   constructor(
@@ -76,7 +76,7 @@ export class WriteQueue {
   stillFailing(): Promise<string | undefined> {
     if (this.lastFailure === undefined) return Promise.resolve(undefined);
     // One retry at a time, however often the (unauthenticated) probe is called.
-    this.retrying ??= this.commitOnce(this.lastFailedEvents)
+    this.retrying ??= this.commitOnce(this.lastFailedRows)
       .then(
         () => undefined,
         () => this.lastFailure,
@@ -87,17 +87,17 @@ export class WriteQueue {
     return this.retrying;
   }
 
-  /** Resolves once the events are committed; rejects with StoreOverloadedError when full. */
-  enqueue(events: readonly StoredEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    if (this.pendingEvents > 0 && this.pendingEvents + events.length > this.options.maxPendingEvents) {
+  /** Resolves once the rows are committed; rejects with StoreOverloadedError when full. */
+  enqueue(rows: PackedRows): Promise<void> {
+    if (rows.count === 0) return Promise.resolve();
+    if (this.pendingEvents > 0 && this.pendingEvents + rows.count > this.options.maxPendingEvents) {
       return Promise.reject(
         new StoreOverloadedError(`${this.pendingEvents} events are waiting to be stored; retry later`),
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
-      this.pendingEvents += events.length;
+      this.pending.push({ rows, resolve, reject });
+      this.pendingEvents += rows.count;
       this.schedulePump();
     });
   }
@@ -116,9 +116,9 @@ export class WriteQueue {
     const group: PendingBatch[] = [];
     let size = 0;
     for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
-      if (group.length > 0 && size + next.events.length > this.options.maxEventsPerCommit) break;
+      if (group.length > 0 && size + next.rows.count > this.options.maxEventsPerCommit) break;
       group.push(next);
-      size += next.events.length;
+      size += next.rows.count;
       this.pending.shift();
     }
     return group;
@@ -127,7 +127,7 @@ export class WriteQueue {
   /**
    * Starts commits while fewer than `maxCommitsInFlight` run. With a store that commits on
    * another thread, the next group is handed over while the previous one is still committing, so
-   * the main thread decodes new requests while the writer writes instead of taking turns.
+   * the next requests are decoded while the writer writes instead of taking turns.
    */
   private pump(): void {
     while (this.pending.length > 0 && this.commitsInFlight < (this.options.maxCommitsInFlight ?? 2)) {
@@ -141,9 +141,10 @@ export class WriteQueue {
   }
 
   private async commit(group: PendingBatch[]): Promise<void> {
-    const events = group.length === 1 ? (group[0]?.events ?? []) : group.flatMap((batch) => batch.events);
+    const rows = group.map((batch) => batch.rows);
+    const events = rows.reduce((sum, batch) => sum + batch.count, 0);
     try {
-      await this.commitOnce(events);
+      await this.commitOnce(rows);
       for (const batch of group) batch.resolve();
     } catch (error) {
       if (group.length === 1) {
@@ -154,7 +155,7 @@ export class WriteQueue {
         // every commit) is refused.
         for (const batch of group) {
           try {
-            await this.commitOnce(batch.events);
+            await this.commitOnce([batch.rows]);
             batch.resolve();
           } catch (batchError) {
             batch.reject(unavailable(batchError));
@@ -162,23 +163,24 @@ export class WriteQueue {
         }
       }
     } finally {
-      this.pendingEvents -= events.length;
+      this.pendingEvents -= events;
     }
   }
 
-  private async commitOnce(events: readonly StoredEvent[]): Promise<void> {
+  private async commitOnce(rows: readonly PackedRows[]): Promise<void> {
     const started = process.hrtime.bigint();
     let outcome: InsertOutcome;
     try {
-      outcome = await this.store.insert(events);
+      outcome = await this.store.insertPacked(rows);
     } catch (error) {
       this.lastFailure = (error as Error).message;
-      this.lastFailedEvents = events;
+      this.lastFailedRows = rows;
       throw error;
     }
     this.lastFailure = undefined;
-    this.lastFailedEvents = [];
-    this.options.onCommit?.(outcome, events.length, Number(process.hrtime.bigint() - started) / 1e9);
+    this.lastFailedRows = [];
+    const events = rows.reduce((sum, batch) => sum + batch.count, 0);
+    this.options.onCommit?.(outcome, events, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Resolves when everything enqueued so far is committed (or failed). */

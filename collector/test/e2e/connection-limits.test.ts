@@ -10,7 +10,13 @@ import type { Socket } from 'node:net';
 import type { CollectorProcess } from '../support/collector-process.js';
 import { getJson, startCollectorProcess } from '../support/collector-process.js';
 import { openSocket, socketClosed, stalledExport } from '../support/raw-http.js';
-import { auditJsonSpan, exportRequestJson, freshSpanId, postJsonExport } from '../support/otlp-json.js';
+import {
+  auditJsonSpan,
+  exportRequestJson,
+  freshSpanId,
+  postJsonExport,
+  stringAttribute,
+} from '../support/otlp-json.js';
 
 const MAX_CONCURRENT = 3;
 const MAX_CONNECTIONS = 12;
@@ -138,5 +144,63 @@ describe('memory and connection limits', () => {
     assert.equal((await getJson(collector.apiUrl, '/healthz')).status, 200, 'the API port has its own limit');
     for (const socket of held) socket.destroy();
     await eventually(async () => (await postGood(collector).catch(() => ({ status: 0 }))).status === 200);
+  });
+});
+
+/**
+ * An export of ~16 MiB of plain internal spans (ignored: none become events), which costs an
+ * ingest thread ~0.4 s to decode here.
+ */
+function largeIgnoredExport(): string {
+  const attributes = Array.from({ length: 40 }, (_, i) => stringAttribute(`attribute.${i}`, 'v'));
+  const span = (): Record<string, unknown> => ({
+    traceId: '5b8efff798038103d269b633813fc60c',
+    spanId: freshSpanId(),
+    name: 'internal work',
+    kind: 1,
+    startTimeUnixNano: '1',
+    endTimeUnixNano: '2',
+    attributes,
+  });
+  return exportRequestJson(Array.from({ length: 7000 }, span));
+}
+
+describe('the query API while ingest threads decode', () => {
+  let collector: CollectorProcess;
+  before(async () => {
+    // One ingest thread, whatever the machine: the exports below queue up behind each other.
+    collector = await startCollectorProcess({ args: ['--ingest-threads', '1'] });
+  });
+  after(async () => {
+    await collector.stop();
+  });
+
+  it('answers /healthz and lookups while large exports are still being decoded', async () => {
+    const body = largeIgnoredExport();
+    let answered = 0;
+    // ~2.4 s of decoding for the one ingest thread. Decoded on the main thread (--ingest-threads
+    // 0, as before ingest threads existed), /metrics and /healthz would wait for each decode, and
+    // the first export would be answered before the probe below.
+    const exports = Array.from({ length: 6 }, async () => {
+      const answer = await postJsonExport(collector.otlpUrl, body);
+      answered++;
+      return answer;
+    });
+    // Once a whole body is held, its decoding has begun.
+    await eventually(
+      async () => (await gauge(collector, 'crumbtrail_export_body_bytes_held')) >= body.length,
+    );
+    const health = await getJson(collector.apiUrl, '/healthz');
+    const lookup = await getJson(collector.apiUrl, '/api/v1/events?maxResults=1');
+    const answeredBeforeProbes = answered;
+    assert.equal(health.status, 200);
+    assert.equal(lookup.status, 200);
+    assert.equal(answeredBeforeProbes, 0, 'the API answered while every export was still being decoded');
+
+    for (const answer of await Promise.all(exports)) {
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.partialSuccess, undefined, 'ignored spans are not rejections');
+    }
+    assert.equal((await postGood(collector)).status, 200);
   });
 });

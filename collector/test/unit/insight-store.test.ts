@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 
 import type { StoredEvent } from '../../src/events/cloudtrail-record.js';
 import type { ApiSeries, AttributionQuery, MinuteCount } from '../../src/store/event-store.js';
-import { toEventRow } from '../../src/store/sqlite/event-row.js';
+import { toEventRow } from '../../src/store/event-row.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import type { EventSpec } from './builders.js';

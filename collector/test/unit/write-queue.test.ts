@@ -2,8 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import type { AuditRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
-import { isInsightRecord } from '../../src/events/cloudtrail-record.js';
+import type { StoredEvent } from '../../src/events/cloudtrail-record.js';
 import type {
   ApiSeries,
   AttributionCounts,
@@ -19,6 +18,9 @@ import type {
   LookupRequest,
   ValueCount,
 } from '../../src/store/event-store.js';
+import { toEventRow } from '../../src/store/event-row.js';
+import { packRows, unpackRows } from '../../src/store/packed-rows.js';
+import type { PackedRows } from '../../src/store/packed-rows.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { StoreOverloadedError, StoreUnavailableError, WriteQueue } from '../../src/store/write-queue.js';
 import { gate, nextTurn, storedEvent, tempDir } from './builders.js';
@@ -29,10 +31,6 @@ const BASE = Date.UTC(2024, 0, 1);
  * A real SqliteEventStore behind a delegating store that records each insert, can hold inserts
  * until the test opens a gate, and can be told to fail the next inserts.
  */
-function recordName(record: AuditRecord): string {
-  return isInsightRecord(record) ? record.insightDetails.eventName : record.eventName;
-}
-
 class InstrumentedStore implements EventStore {
   /** Event names of each insert call, in call order. */
   readonly inserts: string[][] = [];
@@ -54,18 +52,23 @@ class InstrumentedStore implements EventStore {
     });
   }
 
-  async insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
-    this.inserts.push(events.map((event) => recordName(event.record)));
+  insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
+    return this.insertPacked([packRows(events.map(toEventRow))]);
+  }
+
+  async insertPacked(batches: readonly PackedRows[]): Promise<InsertOutcome> {
+    const names = batches.flatMap(unpackRows).map((row) => row.eventName);
+    this.inserts.push(names);
     this.insertStarted?.();
     if (this.hold !== undefined) await this.hold;
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('disk I/O error');
     }
-    if (this.failWhen?.(events.map((event) => recordName(event.record))) === true) {
+    if (this.failWhen?.(names) === true) {
       throw new Error('cannot store this batch');
     }
-    return this.inner.insert(events);
+    return this.inner.insertPacked(batches);
   }
 
   lookup(request: LookupRequest): Promise<LookupPage> {
@@ -115,10 +118,12 @@ class InstrumentedStore implements EventStore {
 
 let eventNumber = 0;
 
-/** A batch of `size` events named `${prefix}0`, `${prefix}1`, … */
-function batch(prefix: string, size: number): StoredEvent[] {
-  return Array.from({ length: size }, (_, i) =>
-    storedEvent({ timeMs: BASE + eventNumber++, eventName: `${prefix}${i}` }),
+/** A batch of `size` events named `${prefix}0`, `${prefix}1`, …, packed as ingest threads pack them. */
+function batch(prefix: string, size: number): PackedRows {
+  return packRows(
+    Array.from({ length: size }, (_, i) =>
+      toEventRow(storedEvent({ timeMs: BASE + eventNumber++, eventName: `${prefix}${i}` })),
+    ),
   );
 }
 
@@ -270,7 +275,7 @@ describe('WriteQueue', () => {
       });
       const events = batch('d', 3);
       await queue.enqueue(events);
-      await queue.enqueue([...events, ...batch('n', 1)]);
+      await queue.enqueue(packRows([...unpackRows(events), ...unpackRows(batch('n', 1))]));
       assert.deepEqual(commits, [
         [{ inserted: 3, duplicates: 0 }, 3],
         [{ inserted: 1, duplicates: 3 }, 4],
@@ -280,7 +285,7 @@ describe('WriteQueue', () => {
     it('resolves an empty enqueue at once without touching the store', async () => {
       const store = newStore();
       const queue = new WriteQueue(store, { maxPendingEvents: 1, maxEventsPerCommit: 1 });
-      await queue.enqueue([]);
+      await queue.enqueue(packRows([]));
       await queue.drain();
       assert.deepEqual(store.inserts, []);
     });

@@ -1,7 +1,7 @@
 /*
  * The embedded default engine: one SQLite file (better-sqlite3) in WAL mode. Writes go to a
  * writer thread and lookups to a reader thread, each with its own connection (WAL lets readers
- * run while the writer commits), so the main thread stays free to receive and decode exports.
+ * run while the writer commits), so the main thread stays free to receive exports and answer lookups.
  *
  * Durability: a batch is one transaction; with WAL and synchronous=NORMAL a committed transaction
  * is in the WAL file before insert() resolves, so a crash of the collector process (kill -9) loses
@@ -28,8 +28,9 @@ import type {
 } from '../event-store.js';
 import { InvalidCursorError } from '../event-store.js';
 import { EVENT_CATEGORY_INSIGHT } from '../../events/cloudtrail-record.js';
-import { toEventRow } from './event-row.js';
-import type { EventRow } from './event-row.js';
+import { toEventRow } from '../event-row.js';
+import { packRows, unpackRows } from '../packed-rows.js';
+import type { PackedRows } from '../packed-rows.js';
 import type { BoundedRows, TextBudget } from './bounded-rows.js';
 import { readRows } from './bounded-rows.js';
 import { columnOf, filterToSql, isResourceField } from './filter-sql.js';
@@ -62,7 +63,7 @@ interface RecordRow {
 
 /** Where the SQL runs: on worker threads, or inline on one connection (tests, ':memory:'). */
 interface SqlRunner {
-  insert(rows: EventRow[]): Promise<InsertOutcome>;
+  insert(batches: readonly PackedRows[]): Promise<InsertOutcome>;
   deleteOlderThan(cutoffMs: number, maxEvents: number): Promise<number>;
   query(sql: string, params: SqlValue[]): Promise<unknown[]>;
   /** A query whose rows stop once the budget's column has summed to its limit. */
@@ -77,8 +78,8 @@ function threadRunner(options: SqliteStoreOptions): SqlRunner {
   const reader = new SqliteThreadClient({ open: options, role: 'reader' });
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return {
-    insert: async (rows) =>
-      (await writer.call({ op: 'insert', rows })).outcome ?? { inserted: 0, duplicates: 0 },
+    insert: async (batches) =>
+      (await writer.call({ op: 'insert', batches })).outcome ?? { inserted: 0, duplicates: 0 },
     deleteOlderThan: async (cutoffMs, maxEvents) =>
       (await writer.call({ op: 'deleteOlderThan', cutoffMs, maxEvents })).deleted ?? 0,
     query: async (sql, params) => (await reader.call({ op: 'query', sql, params }, timeoutMs)).rows ?? [],
@@ -99,7 +100,7 @@ function inlineRunner(db: Database.Database): SqlRunner {
   const writer = new SqliteWriter(db);
   const statements = new StatementCache(db);
   return {
-    insert: (rows) => Promise.resolve(writer.insert(rows)),
+    insert: (batches) => Promise.resolve(writer.insert(batches.flatMap(unpackRows))),
     deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
     query: (sql, params) => Promise.resolve(statements.get(sql).all(...params)),
     boundedQuery: (sql, params, budget) => Promise.resolve(readRows(statements.get(sql), params, budget)),
@@ -129,7 +130,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
-    return this.runner.insert(events.map(toEventRow));
+    return this.runner.insert([packRows(events.map(toEventRow))]);
+  }
+
+  insertPacked(batches: readonly PackedRows[]): Promise<InsertOutcome> {
+    return this.runner.insert(batches);
   }
 
   async lookup(request: LookupRequest): Promise<LookupPage> {

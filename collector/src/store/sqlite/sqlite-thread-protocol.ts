@@ -1,6 +1,6 @@
 /** Messages between the SQLite store (main thread) and its worker threads. */
 import type { InsertOutcome } from '../event-store.js';
-import type { EventRow } from './event-row.js';
+import type { PackedRows } from '../packed-rows.js';
 import type { TextBudget } from './bounded-rows.js';
 import type { SqlValue } from './filter-sql.js';
 import type { SqliteOpenOptions } from './sqlite-database.js';
@@ -13,7 +13,7 @@ export interface SqliteThreadData {
 }
 
 export type ThreadRequest =
-  | { id: number; op: 'insert'; rows: EventRow[] }
+  | { id: number; op: 'insert'; batches: readonly PackedRows[] }
   | { id: number; op: 'deleteOlderThan'; cutoffMs: number; maxEvents: number }
   | { id: number; op: 'query'; sql: string; params: SqlValue[]; budget?: TextBudget }
   /** A single write statement, on the writer thread (ordered after the inserts before it). */

@@ -1,11 +1,12 @@
 /*
  * Worker-thread entry of the SQLite store. The store runs two: a writer (inserts and retention,
- * on the second core while the main thread reads, decodes and maps the next requests) and a
+ * on its own core while ingest threads decode and map the next requests) and a
  * reader (lookups, so a slow free-text scan never blocks ingest, and can be stopped when it
  * overruns its time limit). Each reply is sent after the work is done: for inserts, after commit.
  */
 import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { unpackRows } from '../packed-rows.js';
 import { readRows } from './bounded-rows.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqliteWriter } from './sqlite-writer.js';
@@ -45,7 +46,7 @@ function handle(request: ThreadRequest): ThreadReply {
   switch (request.op) {
     case 'insert':
       writer ??= new SqliteWriter(db);
-      return { id: request.id, ok: true, outcome: writer.insert(request.rows) };
+      return { id: request.id, ok: true, outcome: writer.insert(request.batches.flatMap(unpackRows)) };
     case 'deleteOlderThan':
       writer ??= new SqliteWriter(db);
       return {

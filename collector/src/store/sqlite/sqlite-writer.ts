@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { InsertOutcome } from '../event-store.js';
-import type { EventRow } from './event-row.js';
+import type { EventRow } from '../event-row.js';
 
 /** One API's calls in one minute, summed over a transaction's new events. */
 interface MinuteTally {

@@ -1,9 +1,10 @@
 /*
- * The flat row an event is written as: computed on the ingest thread, posted to the writer
- * thread (plain values clone cheaply between threads), inserted there.
+ * The flat row an event is written as, whatever the engine: the lookup columns, the resources and
+ * the record text served as is. Computed where the span is mapped (an ingest thread), packed
+ * (packed-rows.ts), inserted by the engine's writer.
  */
-import type { StoredEvent } from '../../events/cloudtrail-record.js';
-import { isInsightRecord } from '../../events/cloudtrail-record.js';
+import type { StoredEvent } from '../events/cloudtrail-record.js';
+import { isInsightRecord } from '../events/cloudtrail-record.js';
 
 export interface EventRow {
   eventId: string;
