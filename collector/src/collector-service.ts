@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { buildApiServer } from './api/api-server.js';
+import type { ApiServerOptions } from './api/api-server.js';
 import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
 import { EVENTS_PER_COMMIT } from './config.js';
@@ -44,6 +45,18 @@ function urlOf(address: AddressInfo | string | null): string {
   if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${host}:${address.port}`;
+}
+
+function cloudTrailApiOf(config: CollectorConfig, startedMs: number): Pick<ApiServerOptions, 'cloudTrail'> {
+  const { access, region, accountId } = config.cloudTrailApi;
+  if (access.mode === 'off') return {};
+  return {
+    cloudTrail: {
+      authentication:
+        access.mode === 'open' ? { kind: 'open' } : { kind: 'sigv4', credentials: access.credentials },
+      trail: { name: 'crumbtrail', region, accountId, insightsEnabled: config.insights.enabled, startedMs },
+    },
+  };
 }
 
 export async function startCollector(
@@ -109,6 +122,7 @@ export async function startCollector(
     writesFailing: () => queue.stillFailing(),
     maxInsightMinutes: config.insights.detector.maxInsightMinutes,
     now,
+    ...cloudTrailApiOf(config, now()),
   });
   const insights = config.insights.enabled
     ? new InsightEngine(
@@ -160,6 +174,11 @@ export async function startCollector(
       await store.close();
     },
   };
+  if (config.cloudTrailApi.access.mode === 'open') {
+    log.warn(
+      'the CloudTrail-compatible API (POST / on the API port) answers anyone: it was opened without credentials',
+    );
+  }
   log.info(
     { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: config.dbPath },
     'crumbtrail collector started',

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { AwsCredential } from './cloudtrail-api/credentials.js';
 import type { DetectorSettings } from './insights/insight-settings.js';
 import { DEFAULT_DETECTOR_SETTINGS } from './insights/insight-settings.js';
 
@@ -42,6 +43,19 @@ export interface CollectorConfig {
   queryTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   insights: InsightsConfig;
+  cloudTrailApi: CloudTrailApiConfig;
+}
+
+/**
+ * CloudTrail's own API on the query API port: off unless credentials are configured (SigV4), or
+ * it is explicitly opened to unsigned callers.
+ */
+export interface CloudTrailApiConfig {
+  access:
+    { mode: 'off' } | { mode: 'open' } | { mode: 'sigv4'; credentials: ReadonlyMap<string, AwsCredential> };
+  /** The built-in trail's home region and account, as its ARN shows them. */
+  region: string;
+  accountId: string;
 }
 
 export interface HttpLimits {
@@ -97,6 +111,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   sqliteSynchronous: 'normal',
   queryTimeoutMs: 30_000,
   logLevel: 'info',
+  cloudTrailApi: { access: { mode: 'off' }, region: 'us-east-1', accountId: '000000000000' },
   insights: {
     enabled: true,
     detector: DEFAULT_DETECTOR_SETTINGS,

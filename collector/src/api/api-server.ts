@@ -15,6 +15,8 @@ import type { CollectorMetrics } from '../metrics/collector-metrics.js';
 import { bearerTokenMatches } from '../security/bearer-token.js';
 import type { EventStore } from '../store/event-store.js';
 import { EngineUnavailableError, QueryTimeoutError } from '../store/event-store.js';
+import type { CloudTrailApiOptions } from '../cloudtrail-api/cloudtrail-api-routes.js';
+import { CLOUDTRAIL_API_ROUTE, registerCloudTrailApi } from '../cloudtrail-api/cloudtrail-api-routes.js';
 import { ApiError } from './api-error.js';
 import type { PagingTokens } from './paging-token.js';
 import { registerCallStatsRoute } from './routes/call-stats-route.js';
@@ -38,6 +40,8 @@ export interface ApiServerOptions {
   /** How long an insight can last (the insights route looks back that far before its range). */
   maxInsightMinutes: number;
   now: () => number;
+  /** CloudTrail's own API on POST /, when enabled (it authenticates by SigV4, not the API token). */
+  cloudTrail?: Omit<CloudTrailApiOptions, 'store' | 'tokens' | 'now'>;
 }
 
 /** Probes answer without a token: they reveal nothing but whether the collector is up. */
@@ -57,6 +61,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     // The matched route's template (undefined when nothing matched: that needs the token too).
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
+    // CloudTrail's API checks its callers' SigV4 signatures itself.
+    if (options.cloudTrail !== undefined && route === CLOUDTRAIL_API_ROUTE && request.method === 'POST')
+      return;
     const isMetrics = route === METRICS_ROUTE;
     const expected = isMetrics ? options.metricsToken : options.apiToken;
     if (!bearerTokenMatches(request.headers.authorization, expected)) {
@@ -115,6 +122,14 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     maxInsightMinutes: options.maxInsightMinutes,
     now: options.now,
   });
+  if (options.cloudTrail !== undefined) {
+    registerCloudTrailApi(app, {
+      ...options.cloudTrail,
+      store: options.store,
+      tokens: options.tokens,
+      now: options.now,
+    });
+  }
   registerHealthRoutes(app, options.store, options.metrics.registry, {
     isShuttingDown: options.isShuttingDown,
     writesFailing: options.writesFailing,

@@ -2,7 +2,9 @@
  * `crumbtrail-collector`: command-line flags and CRUMBTRAIL_* environment variables → config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { CollectorConfig } from '../config.js';
+import { loadCredentials } from '../cloudtrail-api/credentials.js';
+import { CLOUDTRAIL_OPERATIONS } from '../cloudtrail-api/operations.js';
+import type { CloudTrailApiConfig, CollectorConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { MINUTES_PER_DAY } from '../insights/insight-settings.js';
 
@@ -47,6 +49,10 @@ interface CollectorFlags {
   sqliteSynchronous: 'normal' | 'full';
   queryTimeoutMs: number;
   logLevel: CollectorConfig['logLevel'];
+  awsCredentialsFile?: string;
+  cloudtrailApiOpen: boolean;
+  awsRegion: string;
+  awsAccountId: string;
   insights: boolean;
   insightsBaselineDays: number;
   insightsThreshold: number;
@@ -200,6 +206,32 @@ export function collectorCommand(): Command {
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default(d.logLevel),
     )
+    .addOption(
+      new Option(
+        '--aws-credentials-file <path>',
+        'serve the CloudTrail-compatible API (POST / on the API port) to callers signing with these credentials (SigV4)',
+      ).env('CRUMBTRAIL_AWS_CREDENTIALS_FILE'),
+    )
+    .addOption(
+      new Option(
+        '--cloudtrail-api-open',
+        'serve the CloudTrail-compatible API WITHOUT authentication (env: CRUMBTRAIL_CLOUDTRAIL_API_OPEN=true|false)',
+      ).default(false),
+    )
+    .addOption(
+      new Option('--aws-region <region>', "the built-in trail's home region")
+        .env('CRUMBTRAIL_AWS_REGION')
+        .default(d.cloudTrailApi.region),
+    )
+    .addOption(
+      new Option('--aws-account-id <id>', "the built-in trail's account (12 digits)")
+        .env('CRUMBTRAIL_AWS_ACCOUNT_ID')
+        .argParser((value: string) => {
+          if (!/^\d{12}$/.test(value)) throw new InvalidArgumentError('expected 12 digits');
+          return value;
+        })
+        .default(d.cloudTrailApi.accountId),
+    )
     .addOption(new Option('--no-insights', 'do not run Insights (env: CRUMBTRAIL_INSIGHTS=true|false)'))
     .addOption(
       new Option('--insights-baseline-days <days>', 'Insights: trailing window the baseline is drawn from')
@@ -292,6 +324,22 @@ function switchSetting(command: Command, option: keyof CollectorFlags, envName: 
   command.error(`error: environment variable ${envName}="${raw}": expected true or false`, { exitCode: 2 });
 }
 
+function cloudTrailAccess(command: Command, flags: CollectorFlags): CloudTrailApiConfig['access'] {
+  const open = switchSetting(command, 'cloudtrailApiOpen', 'CRUMBTRAIL_CLOUDTRAIL_API_OPEN');
+  if (open && flags.awsCredentialsFile !== undefined) {
+    command.error('error: --cloudtrail-api-open and --aws-credentials-file exclude each other', {
+      exitCode: 2,
+    });
+  }
+  if (open) return { mode: 'open' };
+  if (flags.awsCredentialsFile === undefined) return { mode: 'off' };
+  try {
+    return { mode: 'sigv4', credentials: loadCredentials(flags.awsCredentialsFile, CLOUDTRAIL_OPERATIONS) };
+  } catch (error) {
+    command.error(`error: --aws-credentials-file ${(error as Error).message}`, { exitCode: 2 });
+  }
+}
+
 export function configFromCommand(command: Command): CollectorConfig {
   const flags = command.opts<CollectorFlags>();
   return {
@@ -336,6 +384,11 @@ export function configFromCommand(command: Command): CollectorConfig {
       intervalMs: flags.insightsIntervalSeconds * 1000,
       latenessMs: flags.insightsLatenessSeconds * 1000,
       maxSeries: flags.insightsMaxSeries,
+    },
+    cloudTrailApi: {
+      access: cloudTrailAccess(command, flags),
+      region: flags.awsRegion,
+      accountId: flags.awsAccountId,
     },
   };
 }
