@@ -97,7 +97,7 @@ export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailA
     throw new AwsApiError('UnknownOperationException', 400, `Unknown operation ${operation}.`);
   }
 
-  void app.register(async (scope) => {
+  void app.register((scope, _options, done) => {
     scope.addContentTypeParser(
       CONTENT_TYPE,
       { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES },
@@ -149,5 +149,6 @@ export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailA
         .header('x-amzn-requestid', randomUUID())
         .send(JSON.stringify(result));
     });
+    done();
   });
 }

@@ -56,8 +56,8 @@ function parseAmzDate(text: string | undefined): Date {
       'Authorization header requires an X-Amz-Date header of the form yyyyMMddTHHmmssZ.',
     );
   }
-  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
-  return new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!));
+  const [year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0] = match.slice(1).map(Number);
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
 function queryOf(query: string): Record<string, string | string[]> {

@@ -3,7 +3,8 @@
  * deeply nested values, impossible times, lone surrogates).
  */
 
-export type JsonAttributeValue = { stringValue: string } | { arrayValue: { values: JsonAttributeValue[] } };
+export type JsonAttributeValue =
+  { stringValue: string } | { boolValue: boolean } | { arrayValue: { values: JsonAttributeValue[] } };
 
 let nextSpan = 1;
 
