@@ -63,6 +63,8 @@ export interface CrumbtrailExtension {
   serviceVersion?: string;
   /** The transport peer address, kept beside sourceIPAddress (which may come from a proxy header). */
   peerAddress?: string;
+  /** How long the call took, from its span (eventTime is when it started, as CloudTrail's). */
+  durationMs?: number;
   /** HTTP status code of the call, when it was an HTTP call. */
   httpStatusCode?: number;
   /** "instrumentation" for crumbtrail spans, "http-span" / "rpc-span" for derived events. */

@@ -216,6 +216,10 @@ function buildRecord(
     eventCategory: category,
     crumbtrail: { traceId: span.traceId, spanId: span.spanId, origin: call.origin },
   };
+  if (span.startTimeUnixNano > 0n && span.endTimeUnixNano >= span.startTimeUnixNano) {
+    // eventTime is the start: how long the call took is only here (fractional milliseconds).
+    record.crumbtrail.durationMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
+  }
   limiter.omittedUpstream(
     'requestParameters',
     readInteger(attributes, A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS_OMITTED_BYTES),
@@ -313,23 +317,24 @@ export function spanToEvent(span: DecodedSpan, options: MappingOptions): Mapping
   if (!SPAN_ID.test(span.spanId) || /^0+$/.test(span.spanId)) {
     return rejection(span, 'spanId must be 16 hex digits, not all zero');
   }
-  // CloudTrail's eventTime is when the request completed: the span's end.
-  const endNanos = span.endTimeUnixNano > 0n ? span.endTimeUnixNano : span.startTimeUnixNano;
-  const eventTimeMs = Number(endNanos / NANOS_PER_MILLI);
-  if (endNanos === 0n || !Number.isFinite(eventTimeMs) || eventTimeMs > 253402300799999) {
-    return rejection(span, 'missing or out-of-range end time');
+  // CloudTrail's eventTime is when the request was made: the span's start (its end when a client
+  // sent none), so that time-range lookups agree with CloudTrail's. The duration is kept beside.
+  const startNanos = span.startTimeUnixNano > 0n ? span.startTimeUnixNano : span.endTimeUnixNano;
+  const eventTimeMs = Number(startNanos / NANOS_PER_MILLI);
+  if (startNanos === 0n || !Number.isFinite(eventTimeMs) || eventTimeMs > 253402300799999) {
+    return rejection(span, 'missing or out-of-range start time');
   }
   const accepted = options.acceptedTimes;
   if (accepted !== undefined && eventTimeMs < accepted.fromMs) {
     return rejection(
       span,
-      `ended at ${describeTime(eventTimeMs)}, before the retention period (events from ${describeTime(accepted.fromMs)} are kept)`,
+      `started at ${describeTime(eventTimeMs)}, before the retention period (events from ${describeTime(accepted.fromMs)} are kept)`,
     );
   }
   if (accepted !== undefined && eventTimeMs > accepted.toMs) {
     return rejection(
       span,
-      `ended at ${describeTime(eventTimeMs)}, in the future (the collector's clock allows up to ${describeTime(accepted.toMs)}): check the client's clock`,
+      `started at ${describeTime(eventTimeMs)}, in the future (the collector's clock allows up to ${describeTime(accepted.toMs)}): check the client's clock`,
     );
   }
   const category = readString(span.attributes, A.ATTR_CRUMBTRAIL_EVENT_CATEGORY);

@@ -107,8 +107,8 @@ function otlpSpan(event: SeedEvent): Record<string, unknown> {
     spanId: randomBytes(8).toString('hex'),
     name: event.eventName,
     kind: 2,
-    startTimeUnixNano: String(endNanos - 5_000_000n),
-    endTimeUnixNano: String(endNanos),
+    startTimeUnixNano: String(endNanos),
+    endTimeUnixNano: String(endNanos + 5_000_000n),
     attributes,
   };
 }

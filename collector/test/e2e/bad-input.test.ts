@@ -161,7 +161,7 @@ describe('bad input at the OTLP receiver', () => {
     };
     assert.equal(body.partialSuccess.rejectedSpans, 2);
     assert.match(body.partialSuccess.errorMessage, /traceId must be 32 hex digits/);
-    assert.match(body.partialSuccess.errorMessage, /end time/);
+    assert.match(body.partialSuccess.errorMessage, /start time/);
     const ids = (await allEvents()).map((event) => event.crumbtrail.spanId);
     assert.ok(ids.includes('00000000000000bb'));
     assert.ok(!ids.includes('00000000000000cc') && !ids.includes('00000000000000dd'));

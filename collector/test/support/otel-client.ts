@@ -39,13 +39,13 @@ export function makeSpans(
   });
   const tracer = provider.getTracer('crumbtrail-tests');
   for (const call of calls) {
-    const start = new Date(call.time.getTime() - (call.durationMs ?? 20));
+    // call.time is when the call was made: its eventTime.
     const span = tracer.startSpan(call.name ?? 'call', {
       kind: call.kind ?? SpanKind.SERVER,
-      startTime: start,
+      startTime: call.time,
       attributes: call.attributes,
     });
-    span.end(call.time);
+    span.end(new Date(call.time.getTime() + (call.durationMs ?? 20)));
   }
   return memory.getFinishedSpans();
 }

@@ -22,21 +22,21 @@ export function arrayAttribute(key: string, values: string[]): { key: string; va
   return { key, value: { arrayValue: { values: values.map((stringValue) => ({ stringValue })) } } };
 }
 
-/** An audit span (crumbtrail.event.name set) ending at `endMs`, with extra attributes. */
+/** An audit span (crumbtrail.event.name set) made at `timeMs` (its eventTime), lasting 1 ms. */
 export function auditJsonSpan(
   spanId: string,
-  endMs: number,
+  timeMs: number,
   eventName: string,
   attributes: { key: string; value: JsonAttributeValue }[] = [],
 ): Record<string, unknown> {
-  const endNanos = BigInt(Math.trunc(endMs)) * 1_000_000n;
+  const startNanos = BigInt(Math.trunc(timeMs)) * 1_000_000n;
   return {
     traceId: '5b8efff798038103d269b633813fc60c',
     spanId,
     name: eventName,
     kind: 2,
-    startTimeUnixNano: String(endNanos - 1_000_000n),
-    endTimeUnixNano: String(endNanos),
+    startTimeUnixNano: String(startNanos),
+    endTimeUnixNano: String(startNanos + 1_000_000n),
     attributes: [stringAttribute('crumbtrail.event.name', eventName), ...attributes],
   };
 }

@@ -16,10 +16,10 @@ import { SpanKind, StatusCode } from '../../src/otlp/decoded-span.js';
 
 export const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const SPAN_ID = '00f067aa0ba902b7';
-/** 2023-11-14T22:13:20.123456789Z */
-export const END_NANOS = 1_700_000_000_123_456_789n;
-export const END_MS = 1_700_000_000_123;
-export const START_NANOS = END_NANOS - 25_000_000n;
+/** 2023-11-14T22:13:20.123456789Z: when the call was made, its eventTime. */
+export const START_NANOS = 1_700_000_000_123_456_789n;
+export const START_MS = 1_700_000_000_123;
+export const END_NANOS = START_NANOS + 25_000_000n;
 
 export const NO_DERIVATION: MappingOptions = { deriveFromServerSpans: false };
 export const DERIVATION: MappingOptions = { deriveFromServerSpans: true };
@@ -132,8 +132,9 @@ function mappedEvent(spec: EventSpec): StoredEvent<CloudTrailRecord> {
     span({
       traceId: traceIdFor(n),
       spanId: spanIdFor(n),
-      startTimeUnixNano: nanosFromMs(spec.timeMs - 5),
-      endTimeUnixNano: nanosFromMs(spec.timeMs),
+      // eventTime is the start of the call, as in CloudTrail.
+      startTimeUnixNano: nanosFromMs(spec.timeMs),
+      endTimeUnixNano: nanosFromMs(spec.timeMs + 5),
       attributes,
       resource: { 'service.name': 'iam.example.com' },
     }),

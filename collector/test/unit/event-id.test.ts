@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { deterministicEventId } from '../../src/events/event-id.js';
 import {
-  END_MS,
+  START_MS,
   SPAN_ID,
   TRACE_ID,
   auditSpan,
@@ -25,37 +25,37 @@ describe('eventID', () => {
     const first = recordOf(auditSpan({ 'user.name': 'alice' }));
     const retried = recordOf(auditSpan({ 'user.name': 'alice', 'crumbtrail.request.id': 'changed' }));
     assert.equal(first.eventID, retried.eventID);
-    assert.equal(deterministicEventId(END_MS, TRACE_ID + SPAN_ID), first.eventID);
+    assert.equal(deterministicEventId(START_MS, TRACE_ID + SPAN_ID), first.eventID);
   });
 
   it('differs for a different span, a different trace or a different time', () => {
     const base = recordOf(auditSpan()).eventID;
     const otherSpan = recordOf(auditSpan({}, { spanId: spanIdFor(99) })).eventID;
     const otherTrace = recordOf(auditSpan({}, { traceId: traceIdFor(99) })).eventID;
-    const otherTime = recordOf(auditSpan({}, { endTimeUnixNano: nanosFromMs(END_MS + 1) })).eventID;
+    const otherTime = recordOf(auditSpan({}, { startTimeUnixNano: nanosFromMs(START_MS + 1) })).eventID;
     assert.equal(new Set([base, otherSpan, otherTrace, otherTime]).size, 4);
   });
 
   it('does not collide across many spans at the same millisecond', () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 2000; i++) ids.add(deterministicEventId(END_MS, TRACE_ID + spanIdFor(i)));
+    for (let i = 0; i < 2000; i++) ids.add(deterministicEventId(START_MS, TRACE_ID + spanIdFor(i)));
     assert.equal(ids.size, 2000);
   });
 
   it('is laid out as a UUIDv7: version 7, variant 10xx', () => {
     for (let i = 0; i < 500; i++) {
-      const id = deterministicEventId(END_MS + i * 7919, traceIdFor(i) + spanIdFor(i));
+      const id = deterministicEventId(START_MS + i * 7919, traceIdFor(i) + spanIdFor(i));
       assert.match(id, UUID_V7);
     }
   });
 
   it('carries the event time in milliseconds in its first 48 bits', () => {
-    for (const ms of [0, 1, 0xfff, 0x1000, END_MS, 253_402_300_799_999, 0xffffffffffff]) {
+    for (const ms of [0, 1, 0xfff, 0x1000, START_MS, 253_402_300_799_999, 0xffffffffffff]) {
       const id = deterministicEventId(ms, TRACE_ID + SPAN_ID);
       assert.match(id, UUID_V7);
       assert.equal(timeBits(id), ms);
     }
-    assert.equal(timeBits(recordOf(auditSpan()).eventID), END_MS);
+    assert.equal(timeBits(recordOf(auditSpan()).eventID), START_MS);
   });
 
   it('clamps times outside 48 bits', () => {
@@ -74,9 +74,9 @@ describe('eventID', () => {
       256,
       4095,
       4096,
-      END_MS - 1,
-      END_MS,
-      END_MS + 1,
+      START_MS - 1,
+      START_MS,
+      START_MS + 1,
       2 ** 47,
       2 ** 48 - 1,
     ];

@@ -7,10 +7,10 @@ import { SpanKind, StatusCode } from '../../src/otlp/decoded-span.js';
 import type { DecodedSpan } from '../../src/otlp/decoded-span.js';
 import {
   DERIVATION,
-  END_MS,
+  START_MS,
   NO_DERIVATION,
   SPAN_ID,
-  START_NANOS,
+  END_NANOS,
   TRACE_ID,
   auditSpan,
   eventOf,
@@ -28,7 +28,7 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
   describe('record fields', () => {
     it('maps a minimal audit span to a complete CloudTrail record with defaults', () => {
       const event = eventOf(auditSpan());
-      assert.equal(event.eventTimeMs, END_MS);
+      assert.equal(event.eventTimeMs, START_MS);
       assert.equal(event.username, undefined);
       assert.deepEqual(event.record, {
         eventVersion: '1.11',
@@ -38,7 +38,7 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
         eventName: 'CreateUser',
         requestParameters: null,
         responseElements: null,
-        eventID: deterministicEventId(END_MS, TRACE_ID + SPAN_ID),
+        eventID: deterministicEventId(START_MS, TRACE_ID + SPAN_ID),
         readOnly: false,
         eventType: 'AwsApiCall',
         managementEvent: true,
@@ -47,16 +47,20 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
           traceId: TRACE_ID,
           spanId: SPAN_ID,
           origin: 'instrumentation',
+          durationMs: 25,
           serviceName: 'iam.example.com',
         },
       });
     });
 
-    it('uses the end time as eventTime, and the start time when the end is missing', () => {
-      assert.equal(recordOf(auditSpan()).eventTime, '2023-11-14T22:13:20.123Z');
-      const started = eventOf(auditSpan({}, { endTimeUnixNano: 0n }));
-      assert.equal(started.eventTimeMs, Number(START_NANOS / 1_000_000n));
-      assert.equal(started.record.eventTime, new Date(started.eventTimeMs).toISOString());
+    it('uses the start time as eventTime (when the call was made, as CloudTrail), the end when the start is missing', () => {
+      const event = eventOf(auditSpan());
+      assert.equal(event.record.eventTime, '2023-11-14T22:13:20.123Z');
+      assert.equal(event.record.crumbtrail.durationMs, 25);
+      const ended = eventOf(auditSpan({}, { startTimeUnixNano: 0n }));
+      assert.equal(ended.eventTimeMs, Number(END_NANOS / 1_000_000n));
+      assert.equal(ended.record.eventTime, new Date(ended.eventTimeMs).toISOString());
+      assert.equal(ended.record.crumbtrail.durationMs, undefined);
     });
 
     it('takes eventSource from crumbtrail.event.source, else service.name, else "unknown_service"', () => {
@@ -298,6 +302,7 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
         spanId: SPAN_ID,
         parentSpanId: '1111111111111111',
         origin: 'instrumentation',
+        durationMs: 25,
         serviceName: 'iam',
         serviceVersion: '2.3.4',
         httpStatusCode: 201,
@@ -456,17 +461,25 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
       }
     });
 
-    it('rejects a span without an end (or start) time, or beyond year 9999', () => {
+    it('rejects a span without a start (or end) time, or beyond year 9999', () => {
       assert.match(
         rejectionOf(auditSpan({}, { startTimeUnixNano: 0n, endTimeUnixNano: 0n })),
-        /missing or out-of-range end time/,
+        /missing or out-of-range start time/,
       );
       assert.match(
-        rejectionOf(auditSpan({}, { endTimeUnixNano: 253_402_300_800_000n * 1_000_000n })),
+        rejectionOf(auditSpan({}, { startTimeUnixNano: 253_402_300_800_000n * 1_000_000n })),
         /out-of-range/,
       );
       assert.equal(
-        recordOf(auditSpan({}, { endTimeUnixNano: 253_402_300_799_999n * 1_000_000n })).eventTime,
+        recordOf(
+          auditSpan(
+            {},
+            {
+              startTimeUnixNano: 253_402_300_799_999n * 1_000_000n,
+              endTimeUnixNano: 253_402_300_799_999n * 1_000_000n,
+            },
+          ),
+        ).eventTime,
         '9999-12-31T23:59:59.999Z',
       );
     });
