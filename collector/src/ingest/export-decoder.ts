@@ -2,10 +2,10 @@
  * Where export requests are decoded and mapped: on a pool of ingest threads (the default), or
  * inline on the calling thread (`--ingest-threads 0`, and tests that want one thread).
  *
- * Decoding and mapping are ~90% of the collector's CPU per span (6 µs decode + 31 µs map, measured
+ * Decoding and mapping are most of the collector's CPU per span (6 µs decode + 31 µs map, measured
  * here for protobuf). On the main thread, which also serves the query API, /healthz answered in
- * 200–400 ms at p99 while ingest ran flat out; on ingest threads, the main thread only reads
- * bodies and moves bytes. The pool is piscina's: a fixed set of threads, a FIFO queue (bounded by
+ * 120–240 ms at p99 while ingest ran flat out; on an ingest thread ~15 ms: the main thread only
+ * reads bodies and moves bytes. The pool is piscina's: a fixed set of threads, a FIFO queue (bounded by
  * the body budget in front of it: at most --max-concurrent-exports tasks exist), and a thread
  * that dies (out of memory on one body, say) fails only its own task and is replaced.
  */
