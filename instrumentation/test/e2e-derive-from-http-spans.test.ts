@@ -100,6 +100,12 @@ describe('--derive-from-http-spans with a plain node:http server and the http in
       assert.equal(event.sourceIPAddress, '127.0.0.1', 'the peer, not the forged X-Forwarded-For');
       assert.equal(event.crumbtrail.peerAddress, '127.0.0.1');
     }
+    const probe = await events(`eventName=GetNoRoute&q=${encodeURIComponent('/a/1')}`, 1);
+    assert.deepEqual(
+      probe.map((event) => event.crumbtrail.path),
+      ['/a/1'],
+      'found by its path, as the README shows',
+    );
     const byAddress = await events('sourceIPAddress=127.0.0.1', 3);
     assert.deepEqual(byAddress.map((event) => event.eventName).sort(), ['GetNoRoute', 'GetNoRoute', 'Ping']);
     assert.deepEqual(await events(`sourceIPAddress=${FORGED}`, 0), []);
