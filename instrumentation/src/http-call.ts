@@ -299,8 +299,11 @@ export function finishHttpCall<Req, Res>(
   recordAuditAttributes(span, details, redactor);
   if (state.peerAddress !== undefined) span.setAttribute('network.peer.address', state.peerAddress);
   if (state.routeTemplate !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, state.routeTemplate);
-  // No route: the name says so and is the same for every path, so keep the path to find a probe by.
-  else if (state.target !== undefined) span.setAttribute(ATTR_URL_PATH, pathOf(state.target));
+  // A derived name without a route (GetNoRoute) is the same for every path: keep the path, to find
+  // a probe by. (An explicit eventName says what the call was; its path costs a hot-path attribute.)
+  else if (route.eventName === undefined && state.target !== undefined) {
+    span.setAttribute(ATTR_URL_PATH, pathOf(state.target));
+  }
   if (state.error instanceof Error) span.recordException(state.error);
   const hook = config.responseHook;
   if (hook !== undefined) {
