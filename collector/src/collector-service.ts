@@ -90,6 +90,7 @@ export async function startCollector(
     queue,
     {
       deriveFromServerSpans: config.deriveFromHttpSpans,
+      trustedProxies: config.trustedProxies,
       retentionMs: config.retentionDays * DAY_MS,
       maxFutureSkewMs: config.maxFutureSkewMs,
       // Ingest judges event times by the wall clock: retention deletes by it too.

@@ -23,6 +23,8 @@ export interface CollectorConfig {
   metricsToken: string | undefined;
   /** Turn plain HTTP/RPC server spans into events too. */
   deriveFromHttpSpans: boolean;
+  /** Proxies whose X-Forwarded-For a derived event believes (addresses, CIDR ranges, range names). */
+  trustedProxies: readonly string[];
   /** Largest OTLP request body, after decompression. */
   maxBodyBytes: number;
   /** Events waiting for a commit before exporters are told to back off (429). */
@@ -91,6 +93,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   ingestToken: undefined,
   metricsToken: undefined,
   deriveFromHttpSpans: false,
+  trustedProxies: [],
   // An OTel SDK batch (512 spans) is ~1 MB. Decoding 16 MiB takes an ingest thread ~1.3 s here
   // (64 MiB: ~4.7 s, and ~3× the body in memory), so larger bodies are refused by default.
   maxBodyBytes: 16 * 1024 * 1024,

@@ -22,16 +22,24 @@ function toPascalCase(word: string): string {
 }
 
 /**
+ * Ends the name of a call that matched no route (a probe of /admin, a call refused before routing,
+ * a node:http handler without a route): one stable name per method, whatever the path, so that
+ * probes cannot mint a name (and an Insights series) per path; the path itself is kept apart
+ * (url.path on the span, crumbtrail.path in the record).
+ */
+export const NO_ROUTE_EVENT_SUFFIX = 'NoRoute';
+
+/**
  * A stable, CloudTrail-style event name for an HTTP call, from its method and low-cardinality
  * route template (never the raw path, which would make one name per resource id):
  *   GET /users                → GetUsers
  *   POST /users/:id/keys      → PostUsersByIdKeys
  *   DELETE /users/{userId}    → DeleteUsersByUserId
- *   GET (no route known)      → Get
+ *   GET (no route known)      → GetNoRoute
  */
 export function deriveHttpEventName(method: string, route: string | undefined): string {
   const verb = toPascalCase(method.toLowerCase());
-  if (route === undefined || route.length === 0) return verb;
+  if (route === undefined || route.length === 0) return verb + NO_ROUTE_EVENT_SUFFIX;
   const segments = route
     .split('/')
     .filter((segment) => segment.length > 0 && segment !== '*')

@@ -13,6 +13,10 @@
  * and never reaches the inner processor. Because the inner processor gets the same maxQueueSize
  * and its real queue is never longer than that estimate, it never drops anything itself, so
  * `dropped` is exact rather than inferred.
+ *
+ * Shutdown is bounded (shutdownTimeoutMillis) and never rejects: what could not be delivered is
+ * reported instead (undelivered-report.ts), and with flushOnExit the queue is also exported when
+ * the process ends by itself (exit-flush.ts).
  */
 import { TraceFlags, diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
@@ -20,6 +24,9 @@ import { ExportResultCode, getNumberFromEnv } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { flushOnExit } from './exit-flush.js';
+import { describeCauses, reportUndelivered } from './undelivered-report.js';
+import type { UndeliveredReport } from './undelivered-report.js';
 
 /** What happened to the spans a {@link CountingBatchSpanProcessor} was given, since it was created. */
 export interface SpanStats {
@@ -53,11 +60,52 @@ export interface CountingBatchSpanProcessorConfig {
   onDropped?: (count: number) => void;
   /** Minimum time between two drop reports (diag.warn and onDropped). Default 10000. */
   dropReportIntervalMillis?: number;
+  /**
+   * How long shutdown() (and the flush when the process ends by itself) waits for the queued spans
+   * to be exported before it reports the rest as not sent. Default 5000.
+   */
+  shutdownTimeoutMillis?: number;
+  /**
+   * Export the queue when the process ends by itself (its event loop is empty), within
+   * shutdownTimeoutMillis, and report at exit what was still queued. Default false.
+   */
+  flushOnExit?: boolean;
+  /** Where spans go (e.g. the OTLP traces URL), named in reports of what was not sent. */
+  destination?: string;
+  /**
+   * Called with what could not be delivered (count, destination, reason), at shutdown and at
+   * process exit, instead of the line written to stderr. diag.warn gets it either way.
+   */
+  onUndelivered?: (report: UndeliveredReport) => void;
 }
 
 const DEFAULT_MAX_QUEUE_SIZE = 2048;
 const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
 const DEFAULT_DROP_REPORT_INTERVAL_MILLIS = 10_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5_000;
+
+/** An export failure in a few words: the error's message, and the HTTP status when there is one. */
+function describeFailure(error: Error | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const message = error.message.length > 0 ? error.message : error.name;
+  return typeof code === 'number' ? `${message} (HTTP ${code})` : message;
+}
+
+/** Resolves `outcome`'s value, or `onTimeout` if it takes longer than `timeoutMillis`. */
+async function within<T>(outcome: Promise<T>, timeoutMillis: number, onTimeout: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(onTimeout);
+    }, timeoutMillis);
+  });
+  try {
+    return await Promise.race([outcome, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Resolves a size option: explicit value, else the standard environment variable, else the
@@ -148,6 +196,16 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
   private _dropped = 0;
   private _isShutdown = false;
   private _shutdownPromise: Promise<void> | undefined;
+  private readonly _shutdownTimeoutMillis: number;
+  private readonly _destination: string | undefined;
+  private readonly _onUndelivered: ((report: UndeliveredReport) => void) | undefined;
+  private readonly _unregisterExitFlush: (() => void) | undefined;
+  /** The last export failure, for reports of what was not sent. */
+  private _lastFailure: string | undefined;
+  /** Spans reported as not delivered so far: each is reported once. */
+  private _reportedUndelivered = 0;
+  /** Callers of _whenIdle(), resolved once nothing is queued or being exported. */
+  private _idleWaiters: (() => void)[] = [];
 
   /** Drops not reported yet, and when the last report was made. */
   private _unreportedDrops = 0;
@@ -184,7 +242,9 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
           this._exported += count;
         } else {
           this._failed += count;
+          this._lastFailure = describeFailure(result.error) ?? this._lastFailure;
         }
+        this._wakeIdleWaiters();
       },
     };
     this._inner = new BatchSpanProcessor(new ObservedSpanExporter(exporter, observer), {
@@ -194,6 +254,24 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
       scheduledDelayMillis: config.scheduledDelayMillis,
       exportTimeoutMillis: config.exportTimeoutMillis,
     });
+    this._shutdownTimeoutMillis = config.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
+    this._destination = config.destination;
+    this._onUndelivered = config.onUndelivered;
+    this._unregisterExitFlush =
+      config.flushOnExit === true
+        ? flushOnExit({
+            pendingCount: () => this._pending(),
+            flushForExit: () => this._flushWithin(this._shutdownTimeoutMillis),
+            reportUndelivered: (exiting) => {
+              this._reportUndelivered(
+                exiting
+                  ? 'still queued when the process exited: process.exit() ran before they were exported ' +
+                      '(await trail.shutdown() before process.exit(), or let the process end by itself)'
+                  : this._notAcknowledged(),
+              );
+            },
+          })
+        : undefined;
   }
 
   /** A snapshot of the counters; `ended = exported + failed + dropped + queued + exporting`. */
@@ -239,13 +317,72 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
 
   private async _shutdown(): Promise<void> {
     this._isShutdown = true;
-    try {
-      await this._inner.shutdown();
-    } finally {
-      // Report what is still pending now: the timer is unref'ed and may never fire once the
-      // process is on its way out.
-      this._reportDrops();
-    }
+    this._unregisterExitFlush?.();
+    const stopped = this._inner.shutdown().then(
+      () => this._whenIdle(),
+      (error: unknown) => {
+        // The failed spans are counted and reported below; the error itself has no more to say.
+        diag.debug('crumbtrail: span processor shutdown failed', error);
+      },
+    );
+    await within(stopped, this._shutdownTimeoutMillis, undefined);
+    // Report what is still pending now: the timer is unref'ed and may never fire once the
+    // process is on its way out.
+    this._reportDrops();
+    this._reportUndelivered(this._notAcknowledged());
+  }
+
+  /** Exports what is queued within `timeoutMillis`; true if everything was settled in time. */
+  private _flushWithin(timeoutMillis: number): Promise<boolean> {
+    const flushed = this._inner.forceFlush().then(
+      () => this._whenIdle(),
+      () => this._whenIdle(), // counted as failed, with its reason
+    );
+    return within(
+      flushed.then(() => true),
+      timeoutMillis,
+      false,
+    );
+  }
+
+  private _pending(): number {
+    return this._queued() + (this._handed - this._exported - this._failed);
+  }
+
+  private _whenIdle(): Promise<void> {
+    if (this._pending() === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this._idleWaiters.push(resolve);
+    });
+  }
+
+  private _wakeIdleWaiters(): void {
+    if (this._idleWaiters.length === 0 || this._pending() > 0) return;
+    const waiters = this._idleWaiters;
+    this._idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private _notAcknowledged(): string {
+    const last = this._lastFailure === undefined ? '' : ` (last export error: ${this._lastFailure})`;
+    return `not acknowledged by the collector within ${this._shutdownTimeoutMillis} ms (down, unreachable or overloaded)${last}`;
+  }
+
+  /** Reports the spans lost and not reported yet: failed, dropped, and pending for `pendingBecause`. */
+  private _reportUndelivered(pendingBecause: string): void {
+    const pending = this._pending();
+    const lost = this._failed + this._dropped + pending;
+    const count = lost - this._reportedUndelivered;
+    if (count <= 0) return;
+    this._reportedUndelivered = lost;
+    const reason = describeCauses({
+      failed: this._failed,
+      lastFailure: this._lastFailure,
+      pending,
+      pendingBecause,
+      dropped: this._dropped,
+    });
+    reportUndelivered({ count, destination: this._destination, reason }, this._onUndelivered);
   }
 
   private _queued(): number {

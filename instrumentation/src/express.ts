@@ -1,31 +1,78 @@
 /*
- * Express 4 and 5: `auditMiddleware()` once at the top of the app, `audit({...})` on the routes
- * that need a name, resources or captured parameters, and `auditErrorHandler()` after the routes so
- * thrown errors give the event their code and message. Every request that passes the middleware is
- * recorded, with a name derived from method + route when the route gives none.
+ * Express 4 and 5: `auditMiddleware()` once at the top of the app (before authentication, so that
+ * refused calls are recorded too), `audit({...})` on the routes that need a name, resources or
+ * captured parameters, and `auditErrorHandler()` after the routes so thrown errors give the event
+ * their code and message. Every request that passes the middleware is recorded when its response
+ * is sent, with the caller known by then and a name derived from method + route when the route
+ * gives none.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   beginHttpCall,
   callOf,
+  endOnceRecorded,
   finishHttpCall,
   resolveHttpConfig,
-  resolveIdentity,
   requestParametersOf,
   setRouteOptions,
+  whenCallerKnown,
 } from './http-call.js';
 import type { ResolvedHttpConfig } from './http-call.js';
 import type { HttpCallState } from './internal-types.js';
-import type { AuditHttpConfig, AuditRouteOptions } from './types.js';
+import type { AuditHttpConfig, AuditIdentity, AuditRouteOptions } from './types.js';
 
 export type ExpressAuditConfig = AuditHttpConfig<Request, Response>;
 export type ExpressRouteOptions = AuditRouteOptions<Request, Response>;
 
-/** The route template Express matched, with the mount path of its router (e.g. /v1 + /users/:id). */
+/** The template of a route Express matched, with the mount path of its router (/v1 + /users/:id). */
+function templateOf(route: unknown, baseUrl: string | undefined): string | undefined {
+  const path = (route as { path?: unknown } | undefined)?.path;
+  // Outside every router (Express's final handler answering an error) baseUrl is undefined.
+  return typeof path === 'string' ? `${baseUrl ?? ''}${path}` : undefined;
+}
+
 function routeTemplate(request: Request): string | undefined {
-  const route = (request as { route?: { path?: unknown } }).route;
-  if (typeof route?.path !== 'string') return undefined;
-  return `${request.baseUrl}${route.path}`;
+  return templateOf((request as { route?: unknown }).route, request.baseUrl);
+}
+
+const MATCHED_ROUTE = Symbol('crumbtrail.matchedRoute');
+
+interface WatchedRequest {
+  [MATCHED_ROUTE]?: unknown;
+  baseUrl?: string;
+}
+
+/**
+ * The route template of a call is taken when Express matches the route, not when the response is
+ * sent: a thrown error is answered by an error handler outside the router that matched, where
+ * req.baseUrl has lost the router's mount path (or is undefined), so "GET /v1/boom" would be named
+ * GetBoom (or GetUndefinedBoom) when it fails and GetV1Boom when it succeeds. Express assigns
+ * req.route as it dispatches each matched route, with req.baseUrl that route's mount path: an
+ * accessor on the application's request prototype (which mounted sub-apps' prototypes inherit)
+ * sees that, once per prototype rather than once per request.
+ */
+const watchedPrototypes = new WeakSet<object>();
+
+function watchRouteMatches(request: Request): void {
+  const prototype: unknown = Object.getPrototypeOf(request);
+  if (typeof prototype !== 'object' || prototype === null || watchedPrototypes.has(prototype)) return;
+  watchedPrototypes.add(prototype);
+  if (Object.prototype.hasOwnProperty.call(prototype, 'route')) return; // someone else's: leave it
+  Object.defineProperty(prototype, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: WatchedRequest): unknown {
+      return this[MATCHED_ROUTE];
+    },
+    set(this: WatchedRequest & Request, route: unknown) {
+      this[MATCHED_ROUTE] = route;
+      const state = callOf<Request, Response>(this);
+      if (state !== undefined && !state.finished) {
+        const template = templateOf(route, this.baseUrl);
+        if (template !== undefined) state.routeTemplate = template;
+      }
+    },
+  });
 }
 
 function requestParameters(request: Request): unknown {
@@ -86,9 +133,12 @@ function recordingJson(this: RecordedResponse, body?: unknown): Response {
   return Reflect.apply(recording.json, this, [body]);
 }
 
-function recordingEnd(this: RecordedResponse, ...args: unknown[]): Response {
-  const recording = this[RECORDING];
-  if (recording === undefined) return Reflect.apply(inherited(this, 'end'), this, args) as Response;
+function record(
+  recording: ExpressRecording,
+  response: RecordedResponse,
+  statusCode: number,
+  identity: AuditIdentity | undefined,
+): void {
   const { state, request } = recording;
   if (state.routeTemplate === undefined) state.routeTemplate = routeTemplate(request);
   // An error middleware answering a failed route sees its own (empty) req.params: give the
@@ -96,13 +146,30 @@ function recordingEnd(this: RecordedResponse, ...args: unknown[]): Response {
   const current = request.params;
   request.params = recording.routeParams ?? current;
   try {
-    finishHttpCall(state, recording.resolved, request, this, this.statusCode, () =>
+    finishHttpCall(state, recording.resolved, request, response, statusCode, identity, () =>
       requestParameters(request),
     );
   } finally {
     request.params = current;
   }
-  return Reflect.apply(recording.end, this, args) as Response;
+}
+
+function recordingEnd(this: RecordedResponse, ...args: unknown[]): Response {
+  const recording = this[RECORDING];
+  if (recording === undefined) return Reflect.apply(inherited(this, 'end'), this, args) as Response;
+  const statusCode = this.statusCode;
+  const pending = whenCallerKnown(
+    recording.state,
+    recording.resolved,
+    recording.request,
+    statusCode,
+    (identity) => {
+      record(recording, this, statusCode, identity);
+    },
+  );
+  if (pending === undefined) return Reflect.apply(recording.end, this, args) as Response;
+  endOnceRecorded(pending, this, recording.end, args);
+  return this;
 }
 
 function start(
@@ -114,22 +181,18 @@ function start(
   if (known !== undefined) return known;
   const state = beginHttpCall(request, response, resolved, request);
   instrumentResponse(state, resolved, request, response);
+  watchRouteMatches(request);
   return state;
-}
-
-/** Calls the next middleware once the caller is known: at once when that took no waiting. */
-function continueAfterIdentity(identified: Promise<void> | undefined, next: NextFunction): void {
-  if (identified === undefined) next();
-  else
-    void identified.then(() => {
-      next();
-    });
 }
 
 /** The configuration of the last auditMiddleware(), for routes audited without one. */
 let defaults: ResolvedHttpConfig<Request, Response> | undefined;
 
-/** App-level middleware: audits every request (except `ignore`d ones). Mount it first. */
+/**
+ * App-level middleware: audits every request (except `ignore`d ones). Mount it first, before
+ * authentication: the caller is resolved when the response is sent, so `identity` sees what
+ * authentication set (req.user…), and calls it refuses are recorded with their error.
+ */
 export function auditMiddleware(config: ExpressAuditConfig = {}): RequestHandler {
   const resolved = resolveHttpConfig(config);
   defaults = resolved;
@@ -138,12 +201,15 @@ export function auditMiddleware(config: ExpressAuditConfig = {}): RequestHandler
       next();
       return;
     }
-    const state = start(resolved, request, response);
-    continueAfterIdentity(resolveIdentity(state, config.identity, request), next);
+    start(resolved, request, response);
+    next();
   };
 }
 
-/** Route-level options: `app.post('/users', audit({ eventName: 'CreateUser', … }), handler)`. */
+/**
+ * Route-level options: `app.post('/users', audit({ eventName: 'CreateUser', … }), handler)`. Its
+ * `identity` replaces the middleware's for this route, resolved when the response is sent too.
+ */
 export function audit(options: ExpressRouteOptions = {}): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
     const resolved = defaults ?? (defaults = resolveHttpConfig({}));
@@ -152,7 +218,7 @@ export function audit(options: ExpressRouteOptions = {}): RequestHandler {
     state.routeTemplate = routeTemplate(request);
     const recording = (response as RecordedResponse)[RECORDING];
     if (recording !== undefined) recording.routeParams = request.params;
-    continueAfterIdentity(resolveIdentity(state, options.identity, request), next);
+    next();
   };
 }
 

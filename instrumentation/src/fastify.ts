@@ -1,7 +1,8 @@
 /*
  * Fastify 5: `app.register(auditPlugin, config)`, and per-route options in the route's config:
  *   app.post('/users', { config: { audit: { eventName: 'CreateUser', resources: … } } }, handler)
- * Every request is recorded when its reply is sent (onSend), before the HTTP server span ends.
+ * Every request is recorded when its reply is sent (onSend), before the HTTP server span ends, with
+ * the caller resolved then: after authentication hooks ran, and for the calls they refused too.
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -9,9 +10,9 @@ import {
   callOf,
   finishHttpCall,
   resolveHttpConfig,
-  resolveIdentity,
   requestParametersOf,
   setRouteOptions,
+  whenCallerKnown,
 } from './http-call.js';
 import type { AuditHttpConfig, AuditRouteOptions } from './types.js';
 
@@ -43,12 +44,7 @@ const plugin: FastifyPluginCallback<FastifyAuditConfig> = (app, config, done) =>
     const route = request.routeOptions.config.audit;
     if (route !== undefined) setRouteOptions(state, route);
     state.routeTemplate = request.routeOptions.url;
-    const identified = resolveIdentity(state, route?.identity ?? config.identity, request);
-    if (identified === undefined) hookDone();
-    else
-      void identified.then(() => {
-        hookDone();
-      });
+    hookDone();
   });
 
   app.addHook('preSerialization', (request, _reply, payload, hookDone) => {
@@ -65,10 +61,19 @@ const plugin: FastifyPluginCallback<FastifyAuditConfig> = (app, config, done) =>
 
   app.addHook('onSend', (request, reply, payload, hookDone) => {
     const state = callOf<FastifyRequest, FastifyReply>(request.raw);
-    if (state !== undefined) {
-      finishHttpCall(state, resolved, request, reply, reply.statusCode, () => requestParameters(request));
+    if (state === undefined) {
+      hookDone(null, payload);
+      return;
     }
-    hookDone(null, payload);
+    const statusCode = reply.statusCode;
+    const pending = whenCallerKnown(state, resolved, request, statusCode, (identity) => {
+      finishHttpCall(state, resolved, request, reply, statusCode, identity, () => requestParameters(request));
+    });
+    if (pending === undefined) hookDone(null, payload);
+    else
+      void pending.then(() => {
+        hookDone(null, payload);
+      });
   });
 
   done();

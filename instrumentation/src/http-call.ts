@@ -5,18 +5,30 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, diag, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from './attributes.js';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+} from './attributes.js';
 import { describeError, recordAuditAttributes } from './audit-attributes.js';
 import { clientAddress, compileTrust, peerAddress } from './client-address.js';
 import type { TrustFunction } from './client-address.js';
-import { deriveHttpEventName, errorCodeForHttpStatus, isReadOnlyHttpMethod } from './conventions.js';
+import {
+  AUDIT_LIMITS,
+  deriveHttpEventName,
+  errorCodeForHttpStatus,
+  isReadOnlyHttpMethod,
+  truncateUtf8,
+} from './conventions.js';
 import type { HttpCallState } from './internal-types.js';
 import { Redactor } from './redaction.js';
-import { safeCall, safeCallMaybeAsync } from './safe-hooks.js';
+import { resolveCaller } from './caller-resolution.js';
+import { safeCall } from './safe-hooks.js';
 import { tracer } from './tracer.js';
-import type { ApiCallDetails, AuditHttpConfig, AuditRouteOptions, IdentityResolver } from './types.js';
+import type { ApiCallDetails, AuditHttpConfig, AuditIdentity, AuditRouteOptions } from './types.js';
 
 const DEFAULT_REQUEST_ID_HEADER = 'x-request-id';
 /** A request id from a header is kept only when it looks like one (no log injection). */
@@ -113,36 +125,82 @@ export function beginHttpCall<Req, Res>(
       isConsole === undefined
         ? looksLikeConsole(raw)
         : safeCall('isConsoleRequest', () => isConsole(request)) === true,
-    identity: undefined,
+    target: (raw as { originalUrl?: string }).originalUrl ?? raw.url,
     route: undefined,
     routeTemplate: undefined,
     error: undefined,
     responseBody: undefined,
     finished: false,
+    pending: undefined,
   };
   (raw as WithCall)[CALL] = state as HttpCallState<unknown, unknown>;
   return state;
 }
 
 /**
- * Resolves the caller with the route's resolver, else the adapter's; a failure leaves it unknown.
- * Returns undefined when that is done already (no resolver, or a synchronous one), so the adapter
- * can go on without a promise hop; else a promise that settles (never rejects) once it is done.
+ * The caller of a completed call, from the route's resolver, else the adapter's. Asked when the
+ * response is sent, not when the request arrives: by then the application's own authentication
+ * (mounted after crumbtrail's middleware) has run and set its user, and a call it refused is
+ * recorded too, with whatever the resolver can still tell. Undefined or a synchronous identity
+ * when no waiting is needed, so the adapter goes on without a promise hop; else a promise that
+ * never rejects.
  */
-export function resolveIdentity<Req, Res>(
+function callerOf<Req, Res>(
   state: HttpCallState<Req, Res>,
-  resolver: IdentityResolver<Req> | undefined,
+  resolved: ResolvedHttpConfig<Req, Res>,
   request: Req,
-): Promise<void> | undefined {
+  statusCode: number,
+): AuditIdentity | undefined | Promise<AuditIdentity | undefined> {
+  const resolver = state.route?.identity ?? resolved.config.identity;
   if (resolver === undefined) return undefined;
-  const identity = safeCallMaybeAsync('identity resolver', () => resolver(request));
-  if (identity instanceof Promise) {
-    return identity.then((resolved) => {
-      if (resolved !== undefined) state.identity = resolved;
-    });
+  return resolveCaller(resolver, request, state.error !== undefined || statusCode >= 400);
+}
+
+/**
+ * Finishes the call once: resolves its caller, then `record`s it with that identity, at once when
+ * no waiting is needed (returns undefined), else when the resolver's promise settles (returns a
+ * promise that never rejects; the adapter holds the response back until then, so the span is still
+ * open). A later call while that is pending gets the same promise, to keep the response in order.
+ */
+export function whenCallerKnown<Req, Res>(
+  state: HttpCallState<Req, Res>,
+  resolved: ResolvedHttpConfig<Req, Res>,
+  request: Req,
+  statusCode: number,
+  record: (identity: AuditIdentity | undefined) => void,
+): Promise<void> | undefined {
+  if (state.finished) return state.pending;
+  state.finished = true;
+  const caller = callerOf(state, resolved, request, statusCode);
+  if (!(caller instanceof Promise)) {
+    record(caller);
+    return undefined;
   }
-  if (identity !== undefined) state.identity = identity;
-  return undefined;
+  state.pending = caller.then(record).then(undefined, (error: unknown) => {
+    diag.error('@crumbtrail/instrumentation: recording the call failed', error);
+  });
+  return state.pending;
+}
+
+/**
+ * Ends the response once the call is recorded (an async identity resolver was awaited), so the
+ * server span, which ends with the response, is still open for the audit attributes. A throw
+ * can no longer reach the code that ended the response: it is logged and the response destroyed.
+ */
+export function endOnceRecorded(
+  pending: Promise<void>,
+  response: ServerResponse,
+  end: ServerResponse['end'],
+  args: unknown[],
+): void {
+  void pending.then(() => {
+    try {
+      Reflect.apply(end, response, args);
+    } catch (error) {
+      diag.error('@crumbtrail/instrumentation: ending the response failed', error);
+      response.destroy(error instanceof Error ? error : undefined);
+    }
+  });
 }
 
 /** Applies per-route options to the call (Express `audit()`, Fastify route config). */
@@ -172,9 +230,16 @@ function wanted<T>(option: boolean | T | undefined, adapterDefault: boolean | un
   return option ?? adapterDefault ?? false;
 }
 
+/** The path of a request target, without its query (which may carry secrets). */
+function pathOf(target: string): string {
+  const end = target.search(/[?#]/);
+  return truncateUtf8(end < 0 ? target : target.slice(0, end), AUDIT_LIMITS.truncateFieldBytes);
+}
+
 /**
- * Records the call on its span: once, when the response is sent and before the span ends.
- * `defaultParameters` gives the framework's request parameters (body, query, route params).
+ * Records the call on its span: once, when the response is sent and before the span ends, with
+ * the caller `callerOf` gave. `defaultParameters` gives the framework's request parameters (body,
+ * query, route params).
  */
 export function finishHttpCall<Req, Res>(
   state: HttpCallState<Req, Res>,
@@ -182,10 +247,9 @@ export function finishHttpCall<Req, Res>(
   request: Req,
   response: Res,
   statusCode: number,
+  identity: AuditIdentity | undefined,
   defaultParameters: () => unknown,
 ): void {
-  if (state.finished) return;
-  state.finished = true;
   const { config, redactor } = resolved;
   const route: AuditRouteOptions<Req, Res> = state.route ?? {};
   const readOnly = route.readOnly ?? isReadOnlyHttpMethod(state.method);
@@ -200,7 +264,7 @@ export function finishHttpCall<Req, Res>(
   const eventSource = route.eventSource ?? config.eventSource;
   if (eventSource !== undefined) details.eventSource = eventSource;
   if (route.eventCategory !== undefined) details.eventCategory = route.eventCategory;
-  if (state.identity !== undefined) details.identity = state.identity;
+  if (identity !== undefined) details.identity = identity;
   if (state.sourceIPAddress !== undefined) details.sourceIPAddress = state.sourceIPAddress;
   if (state.userAgent !== undefined) details.userAgent = state.userAgent;
   const resourcesOf = route.resources;
@@ -235,6 +299,11 @@ export function finishHttpCall<Req, Res>(
   recordAuditAttributes(span, details, redactor);
   if (state.peerAddress !== undefined) span.setAttribute('network.peer.address', state.peerAddress);
   if (state.routeTemplate !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, state.routeTemplate);
+  // A derived name without a route (GetNoRoute) is the same for every path: keep the path, to find
+  // a probe by. (An explicit eventName says what the call was; its path costs a hot-path attribute.)
+  else if (route.eventName === undefined && state.target !== undefined) {
+    span.setAttribute(ATTR_URL_PATH, pathOf(state.target));
+  }
   if (state.error instanceof Error) span.recordException(state.error);
   const hook = config.responseHook;
   if (hook !== undefined) {

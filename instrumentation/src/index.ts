@@ -15,4 +15,5 @@ export { DEFAULT_REDACTED_KEYS } from './redaction.js';
 export { startAuditTrail, createAuditSpanProcessor } from './setup.js';
 export type { AuditTrailSetup, AuditTrail, AuditSpanProcessorOptions, OtlpHttpProtocol } from './setup.js';
 export { CountingBatchSpanProcessor } from './dropped-span-counter.js';
-export type { SpanStats } from './dropped-span-counter.js';
+export type { SpanStats, CountingBatchSpanProcessorConfig } from './dropped-span-counter.js';
+export type { UndeliveredReport } from './undelivered-report.js';

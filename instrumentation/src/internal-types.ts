@@ -1,6 +1,6 @@
 /* Internal shapes of the instrumentation; never exported from the package. */
 import type { Span } from '@opentelemetry/api';
-import type { AuditIdentity, AuditRouteOptions } from './types.js';
+import type { AuditRouteOptions } from './types.js';
 
 /** Per-request state of an audited HTTP call, from the first middleware to the response. */
 export interface HttpCallState<Req, Res> {
@@ -13,7 +13,8 @@ export interface HttpCallState<Req, Res> {
   peerAddress: string | undefined;
   userAgent: string | undefined;
   consoleSession: boolean;
-  identity: AuditIdentity | undefined;
+  /** The request target as received (path and query), for a call that matches no route. */
+  target: string | undefined;
   route: AuditRouteOptions<Req, Res> | undefined;
   /** The route template once the framework knows it (e.g. /users/:id). */
   routeTemplate: string | undefined;
@@ -21,5 +22,8 @@ export interface HttpCallState<Req, Res> {
   error: unknown;
   /** The response body object, when the framework hands it over before serialising it. */
   responseBody: unknown;
+  /** Set once the response is being sent: the call is recorded once. */
   finished: boolean;
+  /** While an async identity resolver is awaited before the response goes out. */
+  pending: Promise<void> | undefined;
 }

@@ -8,10 +8,11 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import {
   beginHttpCall,
+  endOnceRecorded,
   finishHttpCall,
   resolveHttpConfig,
-  resolveIdentity,
   setRouteOptions,
+  whenCallerKnown,
   withCallContext,
 } from './http-call.js';
 import type { ResolvedHttpConfig } from './http-call.js';
@@ -41,13 +42,8 @@ export function auditHandler(options: NodeHttpAuditOptions, handler: Listener): 
     setRouteOptions(state, options);
     state.routeTemplate = options.route;
     recordOnEnd(state, resolved, request, response);
-    // Without a resolver, or with a synchronous one, the handler runs now: no promise hop.
-    const identified = resolveIdentity(state, options.identity, request);
-    if (identified === undefined) run(state, handler, request, response);
-    else
-      void identified.then(() => {
-        run(state, handler, request, response);
-      });
+    // The caller is resolved when the handler ends the response, after it authenticated the call.
+    run(state, handler, request, response);
   };
 }
 
@@ -91,8 +87,14 @@ function recordingEnd(this: RecordedResponse, ...args: unknown[]): ServerRespons
     // eslint-disable-next-line @typescript-eslint/unbound-method
     return Reflect.apply(ServerResponse.prototype.end, this, args) as ServerResponse;
   }
-  finishHttpCall(recording.state, recording.resolved, recording.request, this, this.statusCode, noParameters);
-  return Reflect.apply(recording.end, this, args) as ServerResponse;
+  const { state, resolved, request } = recording;
+  const statusCode = this.statusCode;
+  const pending = whenCallerKnown(state, resolved, request, statusCode, (identity) => {
+    finishHttpCall(state, resolved, request, this, statusCode, identity, noParameters);
+  });
+  if (pending === undefined) return Reflect.apply(recording.end, this, args) as ServerResponse;
+  endOnceRecorded(pending, this, recording.end, args);
+  return this;
 }
 
 /** node:http has no parsed body, query or params: the default requestParameters are empty. */

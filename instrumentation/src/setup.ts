@@ -19,6 +19,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 
 import { CountingBatchSpanProcessor, resolveSizeOption } from './dropped-span-counter.js';
 import type { SpanStats } from './dropped-span-counter.js';
+import type { UndeliveredReport } from './undelivered-report.js';
 
 export type OtlpHttpProtocol = 'http/protobuf' | 'http/json';
 
@@ -63,6 +64,22 @@ export interface AuditSpanProcessorOptions {
    * and at shutdown); drops are also logged with diag.warn.
    */
   onDroppedSpans?: (count: number) => void;
+  /**
+   * How long shutdown(), and the flush when the process ends by itself, wait for the collector
+   * before reporting what is left as not sent. Default 5,000.
+   */
+  shutdownTimeoutMillis?: number;
+  /**
+   * When the process ends by itself (its event loop is empty, e.g. a job that returns), export the
+   * queued audit spans first, within shutdownTimeoutMillis, then report what could not be sent.
+   * At process.exit() nothing can be waited for: what is still queued is reported. Default true.
+   */
+  flushOnExit?: boolean;
+  /**
+   * Called with what could not be sent (count, destination, reason) at shutdown and at exit,
+   * instead of the line crumbtrail writes to stderr; diag.warn gets it either way.
+   */
+  onUndelivered?: (report: UndeliveredReport) => void;
 }
 
 export interface AuditTrailSetup extends AuditSpanProcessorOptions {
@@ -93,9 +110,13 @@ export interface AuditTrailSetup extends AuditSpanProcessorOptions {
 export interface AuditTrail {
   /** Counts of audit spans ended, exported, failed, dropped, queued and being exported. */
   stats(): SpanStats;
-  /** Exports every queued audit span; rejects if an export fails. */
+  /** Exports every queued audit span now; rejects if an export fails. */
   forceFlush(): Promise<void>;
-  /** Exports what is queued and stops the SDK; call it on SIGTERM so queued events are not lost. */
+  /**
+   * Exports what is queued and stops the SDK. Waits at most shutdownTimeoutMillis (default 5 s)
+   * and never rejects: audit events that could not be sent are reported (count and reason) on
+   * stderr, or to onUndelivered. Call it on SIGTERM, and before process.exit().
+   */
   shutdown(): Promise<void>;
 }
 
@@ -125,6 +146,10 @@ export function createAuditSpanProcessor(
       DEFAULT_AUDIT_SCHEDULED_DELAY_MILLIS,
     exportTimeoutMillis: options.exportTimeoutMillis,
     onDropped: options.onDroppedSpans,
+    shutdownTimeoutMillis: options.shutdownTimeoutMillis,
+    flushOnExit: options.flushOnExit ?? true,
+    destination: options.exporter === undefined ? otlpTracesUrl(options.endpoint) : undefined,
+    onUndelivered: options.onUndelivered,
   });
 }
 
@@ -171,10 +196,13 @@ export function startAuditTrail(config: AuditTrailSetup): AuditTrail {
         for (const instrumentation of instrumentations.flat()) {
           instrumentation.disable();
         }
-        shutdown = sdk.shutdown().then(
+        shutdown = sdk
+          .shutdown()
+          .then(undefined, (error: unknown) => {
+            diag.error('crumbtrail: OpenTelemetry SDK shutdown failed', error);
+          })
           // Also covers OTEL_SDK_DISABLED, where NodeSDK never registered (or shuts down) the processor.
-          () => processor.shutdown(),
-        );
+          .then(() => processor.shutdown());
       }
       return shutdown;
     },
@@ -204,6 +232,14 @@ function resolveProtocol(explicit: OtlpHttpProtocol | undefined): OtlpHttpProtoc
   }
   diag.warn(`crumbtrail: unsupported OTLP protocol "${fromEnv}", exporting audit spans with http/protobuf`);
   return 'http/protobuf';
+}
+
+/** Where the OTLP exporter sends, as it works it out (for reports of what was not sent). */
+function otlpTracesUrl(endpoint: string | undefined): string {
+  if (endpoint !== undefined) return tracesUrl(endpoint);
+  const traces = getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (traces !== undefined) return traces;
+  return tracesUrl(getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') ?? 'http://localhost:4318');
 }
 
 /** The collector's trace receiver URL from its base URL (a full /v1/traces URL is kept as is). */

@@ -189,11 +189,12 @@ for (const httpInstrumentation of [true, false]) {
       assert.equal(attributes[A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS], undefined);
     });
 
-    it('names a call without route or eventName after its method', async () => {
+    it('names a call without route or eventName after its method and the no-route marker', async () => {
       const { url } = await serveOk({ readOnly: true });
       await fetch(`${url}/anything`, { method: 'DELETE' });
       const { attributes } = await onlySpan();
-      assert.equal(attributes[A.ATTR_CRUMBTRAIL_EVENT_NAME], 'Delete');
+      assert.equal(attributes[A.ATTR_CRUMBTRAIL_EVENT_NAME], 'DeleteNoRoute');
+      assert.equal(attributes[A.ATTR_URL_PATH], '/anything');
       assert.equal(attributes[A.ATTR_CRUMBTRAIL_READ_ONLY], true, 'explicit readOnly wins');
     });
 

@@ -26,7 +26,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
-import type { CountingBatchSpanProcessor } from '../src/dropped-span-counter.js';
+import { CountingBatchSpanProcessor } from '../src/dropped-span-counter.js';
+import type { UndeliveredReport } from '../src/undelivered-report.js';
 import { createAuditSpanProcessor, startAuditTrail } from '../src/setup.js';
 import type { AuditTrail, AuditTrailSetup } from '../src/setup.js';
 
@@ -389,6 +390,46 @@ describe('startAuditTrail and the counting span processor', () => {
       queued: 0,
       exporting: 0,
     });
+  });
+
+  it('reports at shutdown, once, how many events were not sent, where to and why; shutdown resolves', async () => {
+    const collector = await receiver(400);
+    const reports: UndeliveredReport[] = [];
+    const trail = start({
+      serviceName: 'iam',
+      endpoint: collector.url,
+      onUndelivered: (report) => reports.push(report),
+    });
+    endServerSpan('a');
+    endServerSpan('b');
+    await trail.shutdown();
+    await trail.shutdown();
+    assert.equal(reports.length, 1, 'reported once');
+    assert.equal(reports[0]!.count, 2);
+    assert.equal(reports[0]!.destination, `${collector.url}/v1/traces`);
+    assert.match(reports[0]!.reason, /^2 failed to export \(.*HTTP 400\)/);
+    assert.ok(
+      logger.warnings.some((message) => message.startsWith('crumbtrail: 2 audit events not sent')),
+      'diag.warn has it too',
+    );
+  });
+
+  it('bounds shutdown by shutdownTimeoutMillis when the exporter never answers, and reports the rest', async () => {
+    const exporter = new HeldExporter();
+    const reports: UndeliveredReport[] = [];
+    const processor = new CountingBatchSpanProcessor(exporter, {
+      shutdownTimeoutMillis: 50,
+      onUndelivered: (report) => reports.push(report),
+    });
+    endSpans(processor, 3);
+    await processor.shutdown(); // resolves although the export never completes
+    assert.equal(exporter.pending.length, 1);
+    assert.deepEqual(
+      reports.map((r) => [r.count, r.destination]),
+      [[3, undefined]],
+    );
+    assert.match(reports[0]!.reason, /^3 not acknowledged by the collector within 50 ms/);
+    exporter.release();
   });
 
   it('passes instrumentations to the SDK: HttpInstrumentation yields one server span per request', async () => {

@@ -3,6 +3,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadCredentials } from '../cloudtrail-api/credentials.js';
+import { compileTrustedProxies } from '../events/source-address.js';
 import { CLOUDTRAIL_OPERATIONS } from '../cloudtrail-api/operations.js';
 import type { CloudTrailApiConfig, CollectorConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
@@ -36,6 +37,7 @@ interface CollectorFlags {
   ingestToken?: string;
   metricsToken?: string;
   deriveFromHttpSpans: boolean;
+  trustProxy: string[];
   maxBodyBytes: number;
   maxQueueEvents: number;
   maxConcurrentExports: number;
@@ -115,6 +117,26 @@ export function collectorCommand(): Command {
         '--derive-from-http-spans',
         'also record plain OpenTelemetry HTTP/RPC server spans as events (env: CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS=true|false)',
       ).default(d.deriveFromHttpSpans),
+    )
+    .addOption(
+      new Option(
+        '--trust-proxy <list>',
+        'derived events: proxies whose X-Forwarded-For is believed (comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal)',
+      )
+        .env('CRUMBTRAIL_TRUST_PROXY')
+        .argParser((value: string) => {
+          const entries = value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter((entry) => entry.length > 0);
+          try {
+            compileTrustedProxies(entries);
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
+          }
+          return entries;
+        })
+        .default(d.trustedProxies),
     )
     .addOption(
       new Option('--max-body-bytes <bytes>', 'largest OTLP request body, after decompression')
@@ -352,6 +374,7 @@ export function configFromCommand(command: Command): CollectorConfig {
     ingestToken: flags.ingestToken,
     metricsToken: flags.metricsToken,
     deriveFromHttpSpans: switchSetting(command, 'deriveFromHttpSpans', 'CRUMBTRAIL_DERIVE_FROM_HTTP_SPANS'),
+    trustedProxies: flags.trustProxy,
     maxBodyBytes: flags.maxBodyBytes,
     maxQueueEvents: flags.maxQueueEvents,
     maxConcurrentExports: flags.maxConcurrentExports,

@@ -67,6 +67,11 @@ export interface CrumbtrailExtension {
   durationMs?: number;
   /** HTTP status code of the call, when it was an HTTP call. */
   httpStatusCode?: number;
+  /**
+   * The request path (no query) of a call that matched no route, whose event name (GetNoRoute…)
+   * is the same for every path: what a probe of /admin asked for.
+   */
+  path?: string;
   /** "instrumentation" for crumbtrail spans, "http-span" / "rpc-span" for derived events. */
   origin?: 'instrumentation' | 'http-span' | 'rpc-span';
   sizeLimits?: SizeLimitMarkers;

@@ -25,12 +25,20 @@ import type { CallDescription } from './call-description.js';
 import { UNNAMED_FAILURE_CODE, namedErrorType } from './call-description.js';
 import { deriveServerSpanCall } from './derive-from-server-span.js';
 import { deterministicEventId } from './event-id.js';
+import { derivedSourceAddress, normalizeAddress } from './source-address.js';
 import { SizeLimiter } from './size-limits.js';
 import { wellFormed } from '../text/well-formed.js';
 
 export interface MappingOptions {
   /** Turn plain OpenTelemetry HTTP/RPC SERVER spans (no crumbtrail attributes) into events. */
   deriveFromServerSpans: boolean;
+  /**
+   * Proxies whose forwarded client address (client.address / http.client_ip, from X-Forwarded-For)
+   * is believed for events derived from plain server spans: IP addresses, CIDR ranges, or
+   * "loopback", "linklocal", "uniquelocal". Default none: the connection's peer is the source.
+   * Spans of @crumbtrail/instrumentation carry the address its own trustProxy chose.
+   */
+  trustedProxies?: readonly string[];
   /**
    * Event times accepted (epoch ms, inclusive): older than retention would be acknowledged and
    * then deleted by the next sweep; far in the future would sit atop every newest-first list and
@@ -177,10 +185,25 @@ function setIfDefined<K extends keyof CloudTrailRecord>(
   if (value !== undefined) record[key] = value;
 }
 
+/**
+ * The path of a call that matched no route (its name, GetNoRoute, is the same for every path):
+ * url.path, else http.target without its query, which may carry secrets.
+ */
+function unroutedPath(attributes: Attributes): string | undefined {
+  if (readString(attributes, A.ATTR_HTTP_ROUTE) !== undefined) return undefined;
+  const path = readString(attributes, A.ATTR_URL_PATH);
+  if (path !== undefined) return path;
+  const target = readString(attributes, A.ATTR_HTTP_TARGET_OLD);
+  if (target === undefined) return undefined;
+  const end = target.search(/[?#]/);
+  return end < 0 ? target : target.slice(0, end);
+}
+
 function buildRecord(
   span: DecodedSpan,
   call: CallDescription & { eventType: string },
   eventTimeMs: number,
+  options: MappingOptions,
 ): StoredEvent<CloudTrailRecord> {
   const attributes = span.attributes;
   const limiter = new SizeLimiter();
@@ -193,7 +216,17 @@ function buildRecord(
   const errorMessage =
     readString(attributes, A.ATTR_CRUMBTRAIL_ERROR_MESSAGE) ??
     (errorCode !== undefined && span.statusMessage.length > 0 ? wellFormed(span.statusMessage) : undefined);
-  const peerAddress = readFirstString(attributes, [A.ATTR_NETWORK_PEER_ADDRESS, A.ATTR_NET_PEER_IP_OLD]);
+  const peerAddress = normalizeAddress(
+    readFirstString(attributes, [A.ATTR_NETWORK_PEER_ADDRESS, A.ATTR_NET_PEER_IP_OLD]),
+  );
+  const clientAddress = normalizeAddress(
+    readFirstString(attributes, [A.ATTR_CLIENT_ADDRESS, A.ATTR_HTTP_CLIENT_IP_OLD]),
+  );
+  // The instrumentation chose client.address by its trustProxy; a plain span's came from a header.
+  const sourceAddress =
+    call.origin === 'instrumentation'
+      ? (clientAddress ?? peerAddress)
+      : derivedSourceAddress(clientAddress, peerAddress, options.trustedProxies);
   const userIdentity = parseUserIdentity(attributes, limiter);
   const record: CloudTrailRecord = {
     eventVersion: EVENT_VERSION,
@@ -229,14 +262,7 @@ function buildRecord(
     readInteger(attributes, A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS_OMITTED_BYTES),
   );
   setIfDefined(record, 'awsRegion', limiter.truncate('awsRegion', spanOrResource(span, A.ATTR_CLOUD_REGION)));
-  setIfDefined(
-    record,
-    'sourceIPAddress',
-    limiter.truncate(
-      'sourceIPAddress',
-      readFirstString(attributes, [A.ATTR_CLIENT_ADDRESS, A.ATTR_HTTP_CLIENT_IP_OLD]) ?? peerAddress,
-    ),
-  );
+  setIfDefined(record, 'sourceIPAddress', limiter.truncate('sourceIPAddress', sourceAddress));
   setIfDefined(
     record,
     'userAgent',
@@ -282,6 +308,8 @@ function buildRecord(
     readInteger(attributes, A.ATTR_HTTP_RESPONSE_STATUS_CODE) ??
     readInteger(attributes, A.ATTR_HTTP_STATUS_CODE_OLD);
   if (status !== undefined) extension.httpStatusCode = status;
+  const path = unroutedPath(attributes);
+  if (path !== undefined) extension.path = limiter.truncate('crumbtrail.path', path);
 
   // Serialised here, once: the size cap needs the bytes, and the store writes this text as is.
   const json = limiter.serialize(record);
@@ -348,5 +376,5 @@ export function spanToEvent(span: DecodedSpan, options: MappingOptions): Mapping
       `${A.ATTR_CRUMBTRAIL_EVENT_TYPE} must be one of ${[...CLIENT_EVENT_TYPES].join(', ')} (insight events are the collector's own)`,
     );
   }
-  return { outcome: 'event', event: buildRecord(span, { ...call, eventType }, eventTimeMs) };
+  return { outcome: 'event', event: buildRecord(span, { ...call, eventType }, eventTimeMs, options) };
 }

@@ -23,6 +23,8 @@ export interface IngestResult {
 
 export interface IngestOptions {
   deriveFromServerSpans: boolean;
+  /** Proxies whose forwarded client address derived events believe. */
+  trustedProxies?: readonly string[];
   /** Events older than this are refused (they would be deleted by the next retention sweep). */
   retentionMs?: number;
   /** Events ending later than now + this are refused. */
@@ -39,11 +41,15 @@ export class IngestPipeline {
 
   /** How spans arriving now are mapped (plain data: it is sent to the ingest threads). */
   mappingOptions(): MappingOptions {
-    const { retentionMs, maxFutureSkewMs, deriveFromServerSpans } = this.options;
-    if (retentionMs === undefined && maxFutureSkewMs === undefined) return { deriveFromServerSpans };
+    const { retentionMs, maxFutureSkewMs, deriveFromServerSpans, trustedProxies } = this.options;
+    const derivation = {
+      deriveFromServerSpans,
+      ...(trustedProxies === undefined || trustedProxies.length === 0 ? {} : { trustedProxies }),
+    };
+    if (retentionMs === undefined && maxFutureSkewMs === undefined) return derivation;
     const now = (this.options.now ?? Date.now)();
     return {
-      deriveFromServerSpans,
+      ...derivation,
       acceptedTimes: {
         fromMs: retentionMs === undefined ? -Infinity : now - retentionMs,
         toMs: maxFutureSkewMs === undefined ? Infinity : now + maxFutureSkewMs,

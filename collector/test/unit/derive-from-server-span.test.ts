@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { deriveHttpEventName } from '@crumbtrail/instrumentation/conventions';
 
 import { deriveServerSpanCall } from '../../src/events/derive-from-server-span.js';
+import { compileTrustedProxies } from '../../src/events/source-address.js';
 import { spanToEvent } from '../../src/events/span-to-event.js';
 import { SpanKind, StatusCode } from '../../src/otlp/decoded-span.js';
 import type { AttributeRecord } from './builders.js';
@@ -25,8 +26,8 @@ describe('events derived from plain server spans', () => {
       ['POST', '/users/:id/keys', 'PostUsersByIdKeys'],
       ['DELETE', '/users/{userId}', 'DeleteUsersByUserId'],
       ['get', '/api/v1/access-keys/*', 'GetApiV1AccessKeys'],
-      ['GET', undefined, 'Get'],
-      ['PATCH', '', 'Patch'],
+      ['GET', undefined, 'GetNoRoute'],
+      ['PATCH', '', 'PatchNoRoute'],
     ];
     for (const [method, route, expected] of names) {
       it(`${method} ${route ?? '(no route)'} → ${expected}, as the instrumentation names it`, () => {
@@ -198,8 +199,104 @@ describe('events derived from plain server spans', () => {
         serverSpan({ 'rpc.method': 'GetUser', 'http.request.method': 'POST' }),
         DERIVATION,
       );
-      assert.equal(http.eventName, 'Post');
+      assert.equal(http.eventName, 'PostNoRoute');
       assert.equal(http.crumbtrail.origin, 'http-span');
     });
+  });
+});
+
+describe('source addresses and paths of derived events', () => {
+  const forwarded = {
+    'http.request.method': 'GET',
+    'http.route': '/users',
+    // What @opentelemetry/instrumentation-http puts there: the first X-Forwarded-For entry, which
+    // the caller writes, beside the peer address of the connection.
+    'client.address': '198.51.100.66',
+    'network.peer.address': '203.0.113.9',
+  };
+
+  it("takes the connection's peer address, not the caller-written X-Forwarded-For", () => {
+    const record = recordOf(serverSpan(forwarded), DERIVATION);
+    assert.equal(record.sourceIPAddress, '203.0.113.9');
+    assert.equal(record.crumbtrail.peerAddress, '203.0.113.9');
+    const legacy = recordOf(
+      serverSpan({ 'http.method': 'GET', 'http.client_ip': '198.51.100.66', 'net.peer.ip': '203.0.113.9' }),
+      DERIVATION,
+    );
+    assert.equal(legacy.sourceIPAddress, '203.0.113.9');
+  });
+
+  it('believes the forwarded client address when the peer is a trusted proxy', () => {
+    for (const trustedProxies of [['203.0.113.0/24'], ['203.0.113.9'], ['loopback', '203.0.113.9/32']]) {
+      const record = recordOf(serverSpan(forwarded), { ...DERIVATION, trustedProxies });
+      assert.equal(record.sourceIPAddress, '198.51.100.66', String(trustedProxies));
+      assert.equal(record.crumbtrail.peerAddress, '203.0.113.9');
+    }
+    const loopback = recordOf(serverSpan({ ...forwarded, 'network.peer.address': '::ffff:127.0.0.1' }), {
+      ...DERIVATION,
+      trustedProxies: ['loopback'],
+    });
+    assert.equal(loopback.sourceIPAddress, '198.51.100.66');
+    const untrusted = recordOf(serverSpan(forwarded), { ...DERIVATION, trustedProxies: ['10.0.0.0/8'] });
+    assert.equal(untrusted.sourceIPAddress, '203.0.113.9');
+  });
+
+  it('takes client.address when the span has no peer address to check it against', () => {
+    const record = recordOf(
+      serverSpan({ 'http.request.method': 'GET', 'client.address': '198.51.100.7' }),
+      DERIVATION,
+    );
+    assert.equal(record.sourceIPAddress, '198.51.100.7');
+  });
+
+  it('names a span without a route with the no-route marker and keeps its path, without the query', () => {
+    const stable = recordOf(
+      serverSpan({ 'http.request.method': 'GET', 'url.path': '/users/1', 'url.query': 'token=x' }),
+      DERIVATION,
+    );
+    assert.equal(stable.eventName, 'GetNoRoute');
+    assert.equal(stable.crumbtrail.path, '/users/1');
+    const legacy = recordOf(
+      serverSpan({ 'http.method': 'DELETE', 'http.target': '/admin/.env?secret=1#x' }),
+      DERIVATION,
+    );
+    assert.equal(legacy.eventName, 'DeleteNoRoute');
+    assert.equal(legacy.crumbtrail.path, '/admin/.env');
+  });
+
+  it('keeps no path when the route names the call', () => {
+    const record = recordOf(
+      serverSpan({ 'http.request.method': 'GET', 'http.route': '/users/:id', 'url.path': '/users/1' }),
+      DERIVATION,
+    );
+    assert.equal(record.eventName, 'GetUsersById');
+    assert.equal(Object.hasOwn(record.crumbtrail, 'path'), false);
+  });
+});
+
+describe('trusted proxies configuration', () => {
+  it('accepts addresses, CIDR ranges and range names, and refuses anything else by name', () => {
+    const trust = compileTrustedProxies(['loopback', '10.0.0.0/8', '2001:db8::1']);
+    assert.equal(trust('127.0.0.1'), true);
+    assert.equal(trust('::ffff:127.0.0.1'), true);
+    assert.equal(trust('::1'), true);
+    assert.equal(trust('10.9.8.7'), true);
+    assert.equal(trust('2001:db8::1'), true);
+    assert.equal(trust('203.0.113.9'), false);
+    assert.equal(trust('not an address'), false);
+    assert.throws(() => compileTrustedProxies(['10.0.0.0/33']), /"10\.0\.0\.0\/33"/);
+    assert.throws(() => compileTrustedProxies(['proxy.internal']), /"proxy\.internal"/);
+  });
+
+  it('a bad list that reaches the mapping trusts no proxy rather than failing the span', () => {
+    const record = recordOf(
+      serverSpan({
+        'http.request.method': 'GET',
+        'client.address': '198.51.100.1',
+        'network.peer.address': '10.0.0.1',
+      }),
+      { ...DERIVATION, trustedProxies: ['nonsense'] },
+    );
+    assert.equal(record.sourceIPAddress, '10.0.0.1');
   });
 });

@@ -242,6 +242,35 @@ describe('spanToEvent: audit spans (crumbtrail.event.name)', () => {
       assert.equal(Object.hasOwn(none, 'recipientAccountId'), false);
     });
 
+    it('stores IPv4-mapped IPv6 addresses as IPv4 and IPv6 in its canonical form, other text as it is', () => {
+      const cases: [string, string][] = [
+        ['::ffff:127.0.0.1', '127.0.0.1'],
+        ['::FFFF:203.0.113.7', '203.0.113.7'],
+        ['::ffff:cb00:7107', '203.0.113.7'],
+        ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+        ['203.0.113.7', '203.0.113.7'],
+        ['unknown', 'unknown'],
+        ['proxy.internal', 'proxy.internal'],
+      ];
+      for (const [sent, stored] of cases) {
+        const record = recordOf(auditSpan({ 'client.address': sent, 'network.peer.address': sent }));
+        assert.equal(record.sourceIPAddress, stored, sent);
+        assert.equal(record.crumbtrail.peerAddress, stored, sent);
+      }
+      const derived = recordOf(
+        span({ attributes: { 'http.request.method': 'GET', 'network.peer.address': '::ffff:10.1.2.3' } }),
+        DERIVATION,
+      );
+      assert.equal(derived.sourceIPAddress, '10.1.2.3');
+    });
+
+    it('keeps the path of an audit span that matched no route', () => {
+      const record = recordOf(auditSpan({ 'crumbtrail.event.name': 'GetNoRoute', 'url.path': '/admin' }));
+      assert.equal(record.crumbtrail.path, '/admin');
+      const routed = recordOf(auditSpan({ 'http.route': '/users', 'url.path': '/users' }));
+      assert.equal(Object.hasOwn(routed.crumbtrail, 'path'), false);
+    });
+
     it('takes sourceIPAddress from client.address, then http.client_ip, then the peer address', () => {
       const all = {
         'client.address': '203.0.113.1',
