@@ -126,9 +126,11 @@ export class ScenesTemplateSrv implements TemplateSrv {
       if (format === 'text') {
         return 'All';
       }
-      if (format === 'percentencode' || format === 'queryparam') {
-        const encoded = encodeURIComponent(variable.allValue);
-        return format === 'queryparam' ? `var-${variable.name}=${encoded}` : encoded;
+      if (format === 'percentencode') {
+        return encodeURIComponent(variable.allValue);
+      }
+      if (format === 'queryparam') {
+        return `var-${variable.name}=All`;
       }
       return this.replace(variable.allValue);
     }

@@ -48,7 +48,13 @@ function interpolateValue(templateSrv: TemplateSrv, value: string, scopedVars: S
   if (replaced.includes(ANY_VALUE)) {
     return undefined;
   }
-  return replaced.split(VALUE_SEPARATOR).filter((part) => part.length > 0);
+  const parts = replaced.split(VALUE_SEPARATOR).filter((part) => part.length > 0);
+  // Scenes hands a custom all value over as it is, without calling formatValues: a variable that
+  // became `.*` (or `*`) is "All". A value typed without a variable is taken literally.
+  if (templateSrv.containsTemplate(value) && parts.some((part) => ALL_VALUES.has(part))) {
+    return undefined;
+  }
+  return parts;
 }
 
 export function interpolateFilters(
