@@ -36,6 +36,15 @@ function listCell(values: readonly (string | undefined)[]): string {
   return values.every((value) => value === undefined) ? '' : values.map((value) => value ?? '').join(', ');
 }
 
+/**
+ * A cell from a record field read as stored JSON, whatever its declared type: insight records
+ * have no readOnly nor eventName of their own, and a missing field is an empty cell.
+ */
+function cell(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return typeof value === 'boolean' ? String(value) : '';
+}
+
 export function eventCsvRow(record: CloudTrailRecord): string[] {
   const resources = record.resources ?? [];
   return [
@@ -43,19 +52,19 @@ export function eventCsvRow(record: CloudTrailRecord): string[] {
     record.eventTime,
     record.eventSource,
     record.eventName,
-    usernameOf(record) ?? '',
-    record.userIdentity.accessKeyId ?? '',
-    record.sourceIPAddress ?? '',
-    record.userAgent ?? '',
-    record.awsRegion ?? '',
-    String(record.readOnly),
-    record.errorCode ?? '',
-    record.errorMessage ?? '',
+    usernameOf(record),
+    record.userIdentity.accessKeyId,
+    record.sourceIPAddress,
+    record.userAgent,
+    record.awsRegion,
+    record.readOnly,
+    record.errorCode,
+    record.errorMessage,
     listCell(resources.map((resource) => resource.type)),
     listCell(resources.map(resourceNameOf)),
     record.eventCategory,
-    record.requestID ?? '',
-  ];
+    record.requestID,
+  ].map(cell);
 }
 
 const OPTIONS = { escape_formulas: true, record_delimiter: 'windows' } as const;
