@@ -22,6 +22,8 @@ module.exports = {
       'react-calendar',
       'get-user-locale',
       'marked',
+      // The panel's CSV export imports csv-stringify's browser ES module build.
+      'csv-stringify',
       'ol',
       'rxjs',
       'uuid',

@@ -1,12 +1,13 @@
 /*
  * `crumbtrail lookup-events`: `aws cloudtrail lookup-events` against a crumbtrail collector's query
  * API. It pages through nextToken itself up to --max-results events and prints them in the shape of
- * CloudTrail's LookupEvents response (or as a table).
+ * CloudTrail's LookupEvents response (or as a table, or as CSV).
  *
  * Exit status: 0 done · 1 the collector refused the lookup or could not be reached · 2 bad usage.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CloudTrailRecord } from '../events/cloudtrail-record.js';
+import { formatEventCsv } from '../api/export/event-csv.js';
 import { formatEventTable, resourceNameOf, usernameOf } from './event-table.js';
 import type { LookupAttribute } from './lookup-attributes.js';
 import {
@@ -58,7 +59,7 @@ export interface LookupEventsOptions {
   endTime?: string;
   maxResults: number;
   freeText?: string;
-  output: 'json' | 'table';
+  output: 'json' | 'table' | 'csv';
   endpoint: string;
   token?: string;
   startingToken?: string;
@@ -273,9 +274,10 @@ export async function runLookupEvents(options: LookupEventsOptions, io: CliIo): 
     io.stderr(`crumbtrail lookup-events: ${error.message}\n`);
     return EXIT_FAILURE;
   }
-  if (options.output === 'table') {
-    io.stdout(formatEventTable(page.records));
-    // The table has no room for the token: say on stderr how to go on, keeping stdout a table.
+  if (options.output === 'table' || options.output === 'csv') {
+    // The same columns as the query API's format=csv and the Grafana panel's CSV download.
+    io.stdout(options.output === 'csv' ? formatEventCsv(page.records) : formatEventTable(page.records));
+    // No room for the token: say on stderr how to go on, keeping stdout a table or a CSV file.
     if (page.nextToken !== undefined) {
       io.stderr(`More events match: continue with --starting-token ${page.nextToken}\n`);
     }
@@ -316,7 +318,9 @@ export function lookupEventsCommand(io: CliIo): Command {
       )
       .addOption(new Option('--free-text <text>', 'case-insensitive text anywhere in the event'))
       .addOption(new Option('--starting-token <token>', 'continue from the NextToken of an earlier lookup'))
-      .addOption(new Option('--output <format>', 'output format').choices(['json', 'table']).default('json'))
+      .addOption(
+        new Option('--output <format>', 'output format').choices(['json', 'table', 'csv']).default('json'),
+      )
       .addOption(
         new Option('--endpoint <url>', 'collector query API')
           .env('CRUMBTRAIL_ENDPOINT')

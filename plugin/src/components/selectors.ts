@@ -24,4 +24,8 @@ export const PanelSelectors = {
   filterBy: (field: string, value: string) => `Filter by ${field} = ${value}`,
   recordJson: 'Event record JSON',
   copyRecord: 'Copy JSON',
+  downloadCsv: 'Download events as CSV',
+  downloadJson: 'Download events as JSON',
+  cancelDownload: 'Cancel download',
+  downloadStatus: 'Download status',
 } as const;

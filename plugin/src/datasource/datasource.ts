@@ -37,6 +37,7 @@ import {
 } from '../types';
 import { callRateFrames, type CallRateResponse, stepSeconds } from './call-rate-frames';
 import { CollectorClient, CollectorError, filterParams, type QueryParams, timeParams } from './collector-client';
+import { type EventExport, type ExportOptions, fetchAllEvents } from './event-export';
 import { eventsFrame } from './events-frame';
 import { COLLECTOR_PAGE_SIZE, MAX_EVENTS_PER_QUERY } from './limits';
 import { queryProblems } from '../query-validation';
@@ -131,6 +132,29 @@ export class CrumbtrailDataSource
       default:
         throw new Error(`unknown query type "${String(query.queryType)}"`);
     }
+  }
+
+  /**
+   * Every event an events query matches in the time range (not only its maxResults), for the
+   * event-history panel's "Download events": variables and ad-hoc filters expanded as for query().
+   */
+  async exportEvents(
+    query: AuditQuery,
+    range: TimeRange,
+    scopedVars: ScopedVars = {},
+    adHocFilters?: AdHocVariableFilter[],
+    options: ExportOptions = {}
+  ): Promise<EventExport> {
+    const problems = queryProblems(query, { allowUnknownProperties: true });
+    if (problems.length > 0) {
+      throw new Error(`query ${query.refId}: ${problems.join('; ')}`);
+    }
+    const expanded = this.applyTemplateVariables(query, scopedVars, adHocFilters);
+    const params = [
+      ...timeParams(range.from.valueOf(), range.to.valueOf()),
+      ...filterParams(expanded.filters ?? {}, expanded.text),
+    ];
+    return fetchAllEvents(this.client, params, options);
   }
 
   private async queryEvents(query: AuditQuery, fromMs: number, toMs: number, requestId: string): Promise<DataFrame> {

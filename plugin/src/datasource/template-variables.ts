@@ -3,10 +3,13 @@
  * of one filter (the collector ORs them); "All" removes the filter, because "any value" is no
  * filter at all and the collector caps a filter at 100 values.
  *
- * How "All" is recognised: Grafana's dashboards (Scenes) do not pass the variable's current value
- * to a format function, so a variable should set its custom all value to `*` (ALL_VALUE), which
- * this datasource reads as "any value". The older dashboard code passes the variable, whose
- * current value is `$__all`; both work.
+ * How "All" is recognised: Grafana's dashboards (Scenes) pass a custom all value unformatted, to
+ * every datasource of the dashboard, and do not pass the variable's current value to a format
+ * function. So a variable should set its custom all value to `.*` (ALL_VALUE), which this
+ * datasource reads as "any value" and which is also a valid regular expression matching anything
+ * for the Prometheus panels of the same dashboard (`*` alone, read the same way here, is not: a
+ * Prometheus query with `=~"*"` fails). The older dashboard code passes the variable, whose
+ * current value is `$__all`; all of these work.
  */
 import type { AdHocVariableFilter, ScopedVars } from '@grafana/data';
 import type { TemplateSrv } from '@grafana/runtime';
@@ -16,8 +19,10 @@ import { isLookupField, type LookupFilters } from '../types';
 const VALUE_SEPARATOR = '\u001f';
 /** Stands for "All" while interpolating; a filter containing it is dropped. */
 const ANY_VALUE = '\u001e';
-/** The custom all value dashboards should give crumbtrail variables ("Custom all value": *). */
-export const ALL_VALUE = '*';
+/** The custom all value dashboards should give crumbtrail variables ("Custom all value": .*). */
+export const ALL_VALUE = '.*';
+/** Custom all values read as "any value": `.*`, and `*` from dashboards made before it. */
+const ALL_VALUES = new Set([ALL_VALUE, '*', '$__all']);
 
 interface VariableLike {
   current?: { value?: unknown };
@@ -31,7 +36,7 @@ function isAllSelected(variable: unknown): boolean {
 /** Grafana calls this for each variable in a string: keep values apart instead of joining them. */
 function formatValues(value: string | string[], variable: unknown): string {
   const values = Array.isArray(value) ? value : [value];
-  if (isAllSelected(variable) || values.includes(ALL_VALUE) || values.includes('$__all')) {
+  if (isAllSelected(variable) || values.some((candidate) => ALL_VALUES.has(candidate))) {
     return ANY_VALUE;
   }
   return Array.isArray(value) ? value.join(VALUE_SEPARATOR) : value;
@@ -43,7 +48,13 @@ function interpolateValue(templateSrv: TemplateSrv, value: string, scopedVars: S
   if (replaced.includes(ANY_VALUE)) {
     return undefined;
   }
-  return replaced.split(VALUE_SEPARATOR).filter((part) => part.length > 0);
+  const parts = replaced.split(VALUE_SEPARATOR).filter((part) => part.length > 0);
+  // Scenes hands a custom all value over as it is, without calling formatValues: a variable that
+  // became `.*` (or `*`) is "All". A value typed without a variable is taken literally.
+  if (templateSrv.containsTemplate(value) && parts.some((part) => ALL_VALUES.has(part))) {
+    return undefined;
+  }
+  return parts;
 }
 
 export function interpolateFilters(

@@ -1,12 +1,13 @@
 /*
  * The event-history panel: the events frames of the panel's queries as one table, newest first,
- * like CloudTrail's event history. It renders only what the queries returned (panels cannot call
- * the datasource's collector themselves).
+ * like CloudTrail's event history. It renders what the queries returned; "Download events" below
+ * the table asks the queries' datasource for every matching event (DownloadEvents.tsx).
  */
 import { css } from '@emotion/css';
 import { type GrafanaTheme2, LoadingState, type PanelProps } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
 import React, { useMemo } from 'react';
+import { DOWNLOAD_BAR_HEIGHT, DownloadEvents } from './DownloadEvents';
 import { eventRows, isEventsFrame } from './event-rows';
 import { EventTable } from './EventTable';
 import { DEFAULT_COLUMNS, DEFAULT_OPTIONS, EVENT_COLUMNS, type EventColumn, type Options } from './types';
@@ -28,8 +29,20 @@ export function EventHistoryPanel({ data, options, width, height, timeZone }: Pa
   const onFilter = useValueFilter(options.valueClick ?? DEFAULT_OPTIONS.valueClick);
 
   if (rows.length > 0) {
+    const tableHeight = Math.max(0, height - DOWNLOAD_BAR_HEIGHT);
     return (
-      <EventTable rows={rows} columns={columns} width={width} height={height} timeZone={timeZone} onFilter={onFilter} />
+      <div style={{ width, height }}>
+        <EventTable
+          rows={rows}
+          columns={columns}
+          width={width}
+          height={tableHeight}
+          timeZone={timeZone}
+          onFilter={onFilter}
+        />
+        {/* Below the table: the rows stay first in the tab order. */}
+        <DownloadEvents request={data.request} />
+      </div>
     );
   }
   // The panel header shows the loading indicator; an empty-state text would flash before results.

@@ -16,6 +16,7 @@ export interface AuditRecord {
   userAgent?: string;
   errorCode?: string;
   errorMessage?: string;
+  requestID?: string;
   sessionCredentialFromConsole?: string;
   userIdentity?: {
     type?: string;

@@ -19,6 +19,11 @@ export interface PrometheusServer {
   instantValue(query: string): Promise<number | undefined>;
   /** Alerts with their state (pending, firing), as GET /api/v1/alerts gives them. */
   alerts(): Promise<PrometheusAlert[]>;
+  /**
+   * Runs a query as Grafana's Prometheus datasource would (an instant query, or a range query over
+   * the last `rangeSeconds`), and gives Prometheus' error instead of throwing it.
+   */
+  query(expr: string, options: { range: boolean; rangeSeconds: number }): Promise<QueryOutcome>;
   stop(): Promise<void>;
 }
 
@@ -26,6 +31,13 @@ export interface PrometheusAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   state: 'pending' | 'firing' | 'inactive';
+}
+
+export interface QueryOutcome {
+  /** Prometheus' error message (a parse error names the bad regular expression). */
+  error?: string;
+  /** The labels of each series (or of the one scalar: none). */
+  series: Record<string, string>[];
 }
 
 interface ApiAnswer<T> {
@@ -105,6 +117,24 @@ export async function startPrometheus(options: {
       );
       const first = data.result[0];
       return first === undefined ? undefined : Number(first.value[1]);
+    },
+    async query(expr, { range, rangeSeconds }) {
+      const endSeconds = Math.floor(Date.now() / 1000);
+      const parameters = new URLSearchParams({ query: expr });
+      if (range) {
+        parameters.set('start', String(endSeconds - rangeSeconds));
+        parameters.set('end', String(endSeconds));
+        parameters.set('step', '15');
+      }
+      const response = await fetch(`${url}/api/v1/${range ? 'query_range' : 'query'}`, {
+        method: 'POST',
+        body: parameters,
+      });
+      const answer = (await response.json()) as ApiAnswer<{ resultType: string; result: unknown }>;
+      if (answer.status !== 'success') return { error: answer.error ?? response.statusText, series: [] };
+      const { resultType, result } = answer.data;
+      if (resultType === 'scalar' || resultType === 'string') return { series: [{}] };
+      return { series: (result as { metric: Record<string, string> }[]).map((entry) => entry.metric) };
     },
     async alerts() {
       return (await api<{ alerts: PrometheusAlert[] }>(`${url}/api/v1/alerts`)).alerts;

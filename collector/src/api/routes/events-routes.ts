@@ -1,12 +1,14 @@
 /*
- * GET /api/v1/events          — event history lookup (LookupEvents with combinable attributes)
+ * GET /api/v1/events          — event history lookup (LookupEvents with combinable attributes);
+ *                               with format=csv|ndjson, every matching event streamed (export)
  * GET /api/v1/events/:eventId — one record
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { EventStore } from '../../store/event-store.js';
+import type { EventStore, LookupPage, LookupRequest } from '../../store/event-store.js';
 import { InvalidCursorError } from '../../store/event-store.js';
 import { ApiError } from '../api-error.js';
+import { EXPORT_CONTENT_TYPES, exportChunks, parseFormat } from '../export/events-export.js';
 import type { PagingTokens } from '../paging-token.js';
 import type { RawQuery } from '../query-params.js';
 import {
@@ -38,25 +40,49 @@ function* pageChunks(records: readonly string[], tokenJson: string): Generator<s
   yield `${chunk}]${tokenJson}}`;
 }
 const MAX_MAX_RESULTS = 1000;
+/** An export's maxResults is a cap on the whole download, not a page size. */
+const MAX_EXPORT_RESULTS = 100_000_000;
+
+async function lookupOrBadToken(store: EventStore, request: LookupRequest): Promise<LookupPage> {
+  try {
+    return await store.lookup(request);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) {
+      throw new ApiError(400, 'invalid parameter "nextToken": not a token of this store');
+    }
+    throw error;
+  }
+}
 
 export function registerEventRoutes(app: FastifyInstance, store: EventStore, tokens: PagingTokens): void {
   app.get('/api/v1/events', async (request, reply) => {
     const query = request.query as RawQuery;
-    rejectUnknownParameters(query, [...FILTER_PARAMETERS, 'maxResults', 'nextToken']);
+    rejectUnknownParameters(query, [...FILTER_PARAMETERS, 'maxResults', 'nextToken', 'format']);
+    const format = parseFormat(singleValue(query, 'format'));
     const filter = parseFilter(query);
-    const limit =
-      parseInteger('maxResults', singleValue(query, 'maxResults'), 1, MAX_MAX_RESULTS) ?? DEFAULT_MAX_RESULTS;
     const nextToken = singleValue(query, 'nextToken');
     const cursor = nextToken === undefined ? undefined : tokens.redeem(nextToken, filter);
-    let page;
-    try {
-      page = await store.lookup(cursor === undefined ? { filter, limit } : { filter, limit, cursor });
-    } catch (error) {
-      if (error instanceof InvalidCursorError) {
-        throw new ApiError(400, 'invalid parameter "nextToken": not a token of this store');
-      }
-      throw error;
+    if (format !== 'json') {
+      // Once streaming, the status is sent: a token the store does not know must fail before.
+      if (cursor !== undefined) await lookupOrBadToken(store, { filter, limit: 1, cursor });
+      const maxResults = parseInteger('maxResults', singleValue(query, 'maxResults'), 1, MAX_EXPORT_RESULTS);
+      const chunks = exportChunks(store, {
+        filter,
+        format,
+        ...(maxResults === undefined ? {} : { maxResults }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      return reply
+        .type(EXPORT_CONTENT_TYPES[format])
+        .header('content-disposition', `attachment; filename="crumbtrail-events.${format}"`)
+        .send(Readable.from(chunks, { objectMode: false }));
     }
+    const limit =
+      parseInteger('maxResults', singleValue(query, 'maxResults'), 1, MAX_MAX_RESULTS) ?? DEFAULT_MAX_RESULTS;
+    const page = await lookupOrBadToken(
+      store,
+      cursor === undefined ? { filter, limit } : { filter, limit, cursor },
+    );
     const token =
       page.cursor === undefined ? '' : `,"nextToken":${JSON.stringify(tokens.issue(page.cursor, filter))}`;
     return reply

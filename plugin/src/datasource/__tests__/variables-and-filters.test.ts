@@ -51,11 +51,14 @@ describe('template variables in filters', () => {
     expect(await usernames(datasource, query)).toEqual(['John', 'alice', 'mallory']);
   });
 
-  it('drops a filter whose variable is set to the custom all value "*" (how Grafana 12+ dashboards say All)', async () => {
-    const datasource = storyDatasource(new TestTemplateSrv([{ name: 'user', value: '*' }]));
-    const query = eventsQuery({ filters: { username: ['$user'], eventSource: ['iam.example.com'] } });
-    expect(await usernames(datasource, query)).toEqual(['John', 'alice', 'mallory']);
-  });
+  it.each(['.*', '*'])(
+    'drops a filter whose variable is set to the custom all value "%s" (how Grafana 12+ dashboards say All)',
+    async (allValue) => {
+      const datasource = storyDatasource(new TestTemplateSrv([{ name: 'user', value: allValue }]));
+      const query = eventsQuery({ filters: { username: ['$user'], eventSource: ['iam.example.com'] } });
+      expect(await usernames(datasource, query)).toEqual(['John', 'alice', 'mallory']);
+    }
+  );
 
   it('interpolates free text, and scoped variables (repeated panels) win over dashboard ones', async () => {
     const datasource = storyDatasource(new TestTemplateSrv([{ name: 'who', value: 'alice' }]));
