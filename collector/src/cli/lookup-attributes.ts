@@ -7,17 +7,11 @@
  * (exactly what repeating / combining the API's parameters does).
  */
 import type { LookupField } from '../store/event-store.js';
+import { CLOUDTRAIL_LOOKUP_ATTRIBUTES } from '../store/event-store.js';
 
 /** CloudTrail's AttributeKey names (and crumbtrail's additions) → the query API parameter. */
 export const ATTRIBUTE_KEYS = {
-  EventId: 'eventId',
-  EventName: 'eventName',
-  ReadOnly: 'readOnly',
-  Username: 'username',
-  ResourceType: 'resourceType',
-  ResourceName: 'resourceName',
-  EventSource: 'eventSource',
-  AccessKeyId: 'accessKeyId',
+  ...CLOUDTRAIL_LOOKUP_ATTRIBUTES,
   ErrorCode: 'errorCode',
   SourceIPAddress: 'sourceIPAddress',
   EventCategory: 'eventCategory',

@@ -13,19 +13,11 @@ import { ApiError } from '../api/api-error.js';
 import type { AuditRecord } from '../events/cloudtrail-record.js';
 import { EVENT_CATEGORY_INSIGHT, isInsightRecord } from '../events/cloudtrail-record.js';
 import type { EventFilter, EventStore, LookupField } from '../store/event-store.js';
+import { CLOUDTRAIL_LOOKUP_ATTRIBUTES } from '../store/event-store.js';
 import { invalidParameter } from './aws-error.js';
 
 /** CloudTrail's attribute keys → the store's lookup fields. */
-const ATTRIBUTE_FIELDS: Readonly<Record<string, LookupField>> = {
-  EventId: 'eventId',
-  EventName: 'eventName',
-  ReadOnly: 'readOnly',
-  Username: 'username',
-  ResourceType: 'resourceType',
-  ResourceName: 'resourceName',
-  EventSource: 'eventSource',
-  AccessKeyId: 'accessKeyId',
-};
+const ATTRIBUTE_FIELDS: Readonly<Record<string, LookupField>> = CLOUDTRAIL_LOOKUP_ATTRIBUTES;
 const MAX_ATTRIBUTES = 8;
 const MAX_ATTRIBUTE_VALUE_CHARS = 2000;
 const DEFAULT_MAX_RESULTS = 50;

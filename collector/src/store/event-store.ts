@@ -21,6 +21,18 @@ export const LOOKUP_FIELDS = [
 ] as const;
 export type LookupField = (typeof LOOKUP_FIELDS)[number];
 
+/** CloudTrail's LookupEvents AttributeKey names → the lookup field each filters. */
+export const CLOUDTRAIL_LOOKUP_ATTRIBUTES = {
+  EventId: 'eventId',
+  EventName: 'eventName',
+  ReadOnly: 'readOnly',
+  Username: 'username',
+  ResourceType: 'resourceType',
+  ResourceName: 'resourceName',
+  EventSource: 'eventSource',
+  AccessKeyId: 'accessKeyId',
+} as const satisfies Record<string, LookupField>;
+
 export function isLookupField(name: string): name is LookupField {
   return (LOOKUP_FIELDS as readonly string[]).includes(name);
 }
