@@ -55,7 +55,9 @@ function attributesFilter(raw: unknown): EventFilter['fields'] {
   for (const item of raw as unknown[]) {
     const key = isObject(item) ? item.AttributeKey : undefined;
     const value = isObject(item) ? item.AttributeValue : undefined;
-    const field = typeof key === 'string' ? ATTRIBUTE_FIELDS[key] : undefined;
+    // Own keys only: "constructor" or "toString" must not reach the filter as a field.
+    const field =
+      typeof key === 'string' && Object.hasOwn(ATTRIBUTE_FIELDS, key) ? ATTRIBUTE_FIELDS[key] : undefined;
     if (field === undefined) {
       throw invalidParameter(
         'InvalidLookupAttributesException',

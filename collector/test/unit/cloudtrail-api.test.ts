@@ -93,6 +93,10 @@ describe('LookupEvents', () => {
   it('refuses malformed parameters with their own codes', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ MaxResults: 0 }, 'InvalidMaxResultsException'],
+      [
+        { LookupAttributes: [{ AttributeKey: 'constructor', AttributeValue: 'x' }] },
+        'InvalidLookupAttributesException',
+      ],
       [{ MaxResults: 2.5 }, 'InvalidMaxResultsException'],
       [{ StartTime: 'yesterday' }, 'InvalidTimeRangeException'],
       [{ LookupAttributes: { AttributeKey: 'EventName' } }, 'InvalidLookupAttributesException'],
