@@ -149,6 +149,15 @@ export class EngineUnavailableError extends Error {
   override readonly name = 'EngineUnavailableError';
 }
 
+/** A stored record with its place in commit order (what a trail delivers, in that order). */
+export interface CommittedRecord {
+  /** Rises with every commit and is never reused, even once retention has emptied the store. */
+  seq: number;
+  eventId: string;
+  eventTimeMs: number;
+  record: string;
+}
+
 export interface EventStore {
   /** Stores events durably: when the promise resolves, a crash of the process loses none of them. */
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome>;
@@ -159,6 +168,8 @@ export interface EventStore {
   insertPacked(batches: readonly PackedRows[]): Promise<InsertOutcome>;
   lookup(request: LookupRequest): Promise<LookupPage>;
   getEvent(eventId: string): Promise<string | undefined>;
+  /** Up to `limit` records committed after `afterSeq` (and at or before `throughSeq`), in commit order. */
+  committedRecords(afterSeq: number, limit: number, throughSeq?: number): Promise<CommittedRecord[]>;
   distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]>;
   /**
    * Calls per bucket of stepMs; grouped, only the maxGroups busiest groups over the whole range

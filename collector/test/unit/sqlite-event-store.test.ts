@@ -709,6 +709,40 @@ describe('SqliteEventStore', () => {
     });
   });
 
+  describe('committedRecords', () => {
+    it('lists records in commit order, and a commit sequence never goes back, even once retention emptied the store', async () => {
+      const path = join(temp.dir, 'commit-order.db');
+      const first = new SqliteEventStore({ path });
+      // Inserted newest first: commit order is not event-time order.
+      await first.insert([storedEvent({ timeMs: BASE + 2000, eventName: 'Second' })]);
+      await first.insert([storedEvent({ timeMs: BASE + 1000, eventName: 'First' })]);
+      const committed = await first.committedRecords(0, 10);
+      assert.deepEqual(
+        committed.map((row) => (JSON.parse(row.record) as { eventName: string }).eventName),
+        ['Second', 'First'],
+      );
+      assert.ok((committed[0]?.seq ?? 0) < (committed[1]?.seq ?? 0));
+      const highest = committed[1]?.seq ?? 0;
+      assert.deepEqual(await first.committedRecords(committed[0]?.seq ?? 0, 10), [committed[1]]);
+      assert.deepEqual(await first.committedRecords(0, 10, committed[0]?.seq), [committed[0]]);
+
+      // Retention takes every event; SQLite alone would number the next one 1 again, and a reader
+      // that remembered "delivered through seq N" would never see it.
+      assert.equal(await first.deleteOlderThan(BASE + 10_000, 100), 2);
+      await first.insert([storedEvent({ timeMs: BASE + 20_000, eventName: 'AfterEmpty' })]);
+      const afterEmpty = await first.committedRecords(highest, 10);
+      assert.equal(afterEmpty.length, 1);
+      await first.close();
+
+      const reopened = new SqliteEventStore({ path });
+      assert.deepEqual(await reopened.deleteOlderThan(BASE + 30_000, 100), 1);
+      await reopened.insert([storedEvent({ timeMs: BASE + 40_000, eventName: 'AfterReopen' })]);
+      const afterReopen = await reopened.committedRecords(afterEmpty[0]?.seq ?? 0, 10);
+      assert.equal(afterReopen.length, 1, 'numbering continues across reopening an emptied store');
+      await reopened.close();
+    });
+  });
+
   describe('the file', () => {
     const path = join(temp.dir, 'nested', 'dir', 'reopen.db');
 

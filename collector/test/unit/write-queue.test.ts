@@ -10,6 +10,7 @@ import type {
   MinuteCount,
   MinuteRange,
   CallCount,
+  CommittedRecord,
   EventFilter,
   EventStore,
   InsertOutcome,
@@ -76,6 +77,9 @@ class InstrumentedStore implements EventStore {
   }
   getEvent(eventId: string): Promise<string | undefined> {
     return this.inner.getEvent(eventId);
+  }
+  committedRecords(afterSeq: number, limit: number, throughSeq?: number): Promise<CommittedRecord[]> {
+    return this.inner.committedRecords(afterSeq, limit, throughSeq);
   }
   distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
     return this.inner.distinctValues(field, filter, limit);

@@ -16,6 +16,7 @@ import type {
   AttributionCounts,
   AttributionQuery,
   CallCount,
+  CommittedRecord,
   EventFilter,
   EventStore,
   InsertOutcome,
@@ -169,6 +170,14 @@ export class SqliteEventStore implements EventStore {
       record: string;
     }[];
     return rows[0]?.record;
+  }
+
+  async committedRecords(afterSeq: number, limit: number, throughSeq?: number): Promise<CommittedRecord[]> {
+    return (await this.runner.query(
+      `SELECT seq, event_id AS eventId, event_time AS eventTimeMs, record FROM events
+       WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      [Math.trunc(afterSeq), Math.trunc(throughSeq ?? Number.MAX_SAFE_INTEGER), Math.trunc(limit)],
+    )) as CommittedRecord[];
   }
 
   async distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {

@@ -17,6 +17,8 @@ interface MinuteTally {
 }
 
 const INSIGHT_CATEGORY = 'Insight';
+/** store_meta entry: the highest seq retention ever deleted. */
+const SEQ_HIGH_WATER = 'seq-high-water';
 
 export class SqliteWriter {
   private readonly insertBatch: (rows: readonly EventRow[]) => InsertOutcome;
@@ -24,10 +26,21 @@ export class SqliteWriter {
 
   constructor(private readonly db: Database.Database) {
     const insertEvent = db.prepare(
-      `INSERT OR IGNORE INTO events (event_id, event_time, event_name, event_source, username, access_key_id,
+      `INSERT OR IGNORE INTO events (seq, event_id, event_time, event_name, event_source, username, access_key_id,
          read_only, error_code, source_ip, event_category, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // SQLite numbers a row one past the table's highest seq, so an emptied table would start at 1
+    // again; a trail that delivered "through seq N" would then never see the new rows. The writer
+    // is the only one inserting, so it numbers rows itself, past the highest seq retention deleted.
+    const highestDeleted = db.prepare(`SELECT value FROM store_meta WHERE name = '${SEQ_HIGH_WATER}'`).pluck();
+    const highestStored = db.prepare('SELECT MAX(seq) FROM events').pluck();
+    const recordHighestDeleted = db.prepare(
+      `INSERT INTO store_meta (name, value) VALUES ('${SEQ_HIGH_WATER}', ?)
+       ON CONFLICT DO UPDATE SET value = MAX(value, excluded.value)`,
+    );
+    const numberFrom = (): number =>
+      Math.max(Number(highestStored.get() ?? 0), Number(highestDeleted.get() ?? 0)) + 1;
     const insertResource = db.prepare(
       'INSERT INTO event_resources (seq, position, event_time, resource_type, resource_name) VALUES (?, ?, ?, ?, ?)',
     );
@@ -43,11 +56,13 @@ export class SqliteWriter {
     );
     this.insertBatch = db.transaction((rows: readonly EventRow[]) => {
       let inserted = 0;
+      let seq = numberFrom();
       // Counted in memory, written once per (minute, API): a batch holds a few thousand events
       // but only a handful of such pairs.
       const tallies = new Map<string, MinuteTally>();
       for (const row of rows) {
         const result = insertEvent.run(
+          seq,
           row.eventId,
           row.eventTimeMs,
           row.eventName,
@@ -62,6 +77,7 @@ export class SqliteWriter {
         );
         // INSERT OR IGNORE on the unique eventID: a retried export changes nothing.
         if (result.changes === 0) continue;
+        seq++;
         inserted++;
         if (row.eventCategory !== INSIGHT_CATEGORY) countMinute(tallies, row);
         row.resources.forEach(([type, name], position) => {
@@ -94,6 +110,7 @@ export class SqliteWriter {
         deleteEvent.run(seq);
         deleteResources.run(seq);
       }
+      if (doomed.length > 0) recordHighestDeleted.run(Math.max(...doomed));
       // Only whole minutes before the cutoff: their events are all gone (or going in this sweep).
       if (doomed.length < maxEvents) deleteMinuteCounts.run(Math.floor(cutoffMs / 60_000));
       return doomed.length;
