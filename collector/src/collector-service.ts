@@ -22,6 +22,9 @@ import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
 import { SqliteEventStore } from './store/sqlite/sqlite-event-store.js';
 import { WriteQueue } from './store/write-queue.js';
+import { SigningKeyring } from './trail/signing-keys.js';
+import { TrailDelivery } from './trail/trail-delivery.js';
+import { TrailFolder } from './trail/trail-folder.js';
 
 export interface RunningCollector {
   /** http://host:port of the OTLP receiver and of the query API. */
@@ -40,6 +43,16 @@ export interface CollectorRuntime {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The built-in trail's name, and the bucket its files are served as. */
+const TRAIL_NAME = 'crumbtrail';
+/** A log file's records: CloudTrail's files hold a few thousand; bytes bound the gzip work per file. */
+const TRAIL_FILE_RECORDS = 5000;
+const TRAIL_FILE_BYTES = 16 * 1024 * 1024;
+
+interface TrailArchive {
+  folder: TrailFolder;
+  keyring: SigningKeyring;
+}
 
 function urlOf(address: AddressInfo | string | null): string {
   if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
@@ -47,15 +60,40 @@ function urlOf(address: AddressInfo | string | null): string {
   return `http://${host}:${address.port}`;
 }
 
-function cloudTrailApiOf(config: CollectorConfig, startedMs: number): Pick<ApiServerOptions, 'cloudTrail'> {
+function cloudTrailApiOf(
+  config: CollectorConfig,
+  startedMs: number,
+  archive: TrailArchive | undefined,
+): Pick<ApiServerOptions, 'cloudTrail'> {
   const { access, region, accountId } = config.cloudTrailApi;
   if (access.mode === 'off') return {};
   return {
     cloudTrail: {
       authentication:
         access.mode === 'open' ? { kind: 'open' } : { kind: 'sigv4', credentials: access.credentials },
-      trail: { name: 'crumbtrail', region, accountId, insightsEnabled: config.insights.enabled, startedMs },
+      trail: {
+        name: TRAIL_NAME,
+        bucket: TRAIL_NAME,
+        region,
+        accountId,
+        insightsEnabled: config.insights.enabled,
+        startedMs,
+        logFileValidation: archive !== undefined,
+      },
+      ...(archive === undefined ? {} : { archive }),
     },
+  };
+}
+
+function trailArchiveOf(config: CollectorConfig, now: () => number): TrailArchive | undefined {
+  if (config.trail.dir === undefined) return undefined;
+  return {
+    folder: new TrailFolder(config.trail.dir),
+    keyring: new SigningKeyring({
+      privateKeyPath: config.trail.signingKeyPath,
+      rotationMs: config.trail.keyRotationDays * DAY_MS,
+      now,
+    }),
   };
 }
 
@@ -98,6 +136,30 @@ export async function startCollector(
     metrics,
   );
   let shuttingDown = false;
+  const archive = trailArchiveOf(config, now);
+  const trail =
+    archive === undefined
+      ? undefined
+      : new TrailDelivery(
+          store,
+          archive.folder,
+          archive.keyring,
+          {
+            identity: {
+              accountId: config.cloudTrailApi.accountId,
+              region: config.cloudTrailApi.region,
+              trailName: TRAIL_NAME,
+              bucket: TRAIL_NAME,
+            },
+            deliveryIntervalMs: config.trail.deliveryIntervalMs,
+            digestIntervalMs: config.trail.digestIntervalMs,
+            maxRecordsPerFile: TRAIL_FILE_RECORDS,
+            maxBytesPerFile: TRAIL_FILE_BYTES,
+            // Log files and digests are named and dated by the wall clock, as CloudTrail's.
+            now: Date.now,
+          },
+          log.child({ component: 'trail' }),
+        );
 
   const decoder = createExportDecoder(config.ingestThreads);
   const receiver = buildOtlpReceiver({
@@ -123,7 +185,7 @@ export async function startCollector(
     writesFailing: () => queue.stillFailing(),
     maxInsightMinutes: config.insights.detector.maxInsightMinutes,
     now,
-    ...cloudTrailApiOf(config, now()),
+    ...cloudTrailApiOf(config, now(), archive),
   });
   const insights = config.insights.enabled
     ? new InsightEngine(
@@ -155,6 +217,8 @@ export async function startCollector(
     log.child({ component: 'retention' }),
   );
 
+  // Before the ports open: a bad signing key or an unwritable folder refuses to start.
+  await trail?.start();
   await receiver.listen({ host: config.host, port: config.otlpPort });
   await api.listen({ host: config.host, port: config.apiPort });
   retention.start();
@@ -170,6 +234,8 @@ export async function startCollector(
       await decoder.close();
       await queue.drain();
       await insights?.stop();
+      // Everything committed (insight events too) goes into a last log file and digest.
+      await trail?.stop();
       await retention.stop();
       await api.close();
       await store.close();

@@ -46,6 +46,18 @@ export interface CollectorConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   insights: InsightsConfig;
   cloudTrailApi: CloudTrailApiConfig;
+  trail: TrailConfig;
+}
+
+/** Delivery of the events to CloudTrail log files with signed digests (tamper evidence). */
+export interface TrailConfig {
+  /** The trail folder; undefined: no delivery. */
+  dir: string | undefined;
+  deliveryIntervalMs: number;
+  digestIntervalMs: number;
+  /** The private key's PEM file (its public keys are kept beside it). */
+  signingKeyPath: string;
+  keyRotationDays: number;
 }
 
 /**
@@ -115,6 +127,14 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   queryTimeoutMs: 30_000,
   logLevel: 'info',
   cloudTrailApi: { access: { mode: 'off' }, region: 'us-east-1', accountId: '000000000000' },
+  // CloudTrail's own rhythm: log files about every 5 minutes, digests hourly.
+  trail: {
+    dir: undefined,
+    deliveryIntervalMs: 5 * 60_000,
+    digestIntervalMs: 60 * 60_000,
+    signingKeyPath: './data/trail-signing-key.pem',
+    keyRotationDays: 90,
+  },
   insights: {
     enabled: true,
     detector: DEFAULT_DETECTOR_SETTINGS,

@@ -16,7 +16,7 @@ import { bearerTokenMatches } from '../security/bearer-token.js';
 import type { EventStore } from '../store/event-store.js';
 import { EngineUnavailableError, QueryTimeoutError } from '../store/event-store.js';
 import type { CloudTrailApiOptions } from '../cloudtrail-api/cloudtrail-api-routes.js';
-import { CLOUDTRAIL_API_ROUTE, registerCloudTrailApi } from '../cloudtrail-api/cloudtrail-api-routes.js';
+import { isSigV4Route, registerCloudTrailApi } from '../cloudtrail-api/cloudtrail-api-routes.js';
 import { ApiError } from './api-error.js';
 import type { PagingTokens } from './paging-token.js';
 import { registerCallStatsRoute } from './routes/call-stats-route.js';
@@ -61,8 +61,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     // The matched route's template (undefined when nothing matched: that needs the token too).
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
-    // CloudTrail's API checks its callers' SigV4 signatures itself.
-    if (options.cloudTrail !== undefined && route === CLOUDTRAIL_API_ROUTE && request.method === 'POST')
+    // CloudTrail's API and the trail's S3 subset check their callers' SigV4 signatures themselves.
+    if (options.cloudTrail !== undefined && route !== undefined && isSigV4Route(options.cloudTrail, route, request.method))
       return;
     const isMetrics = route === METRICS_ROUTE;
     const expected = isMetrics ? options.metricsToken : options.apiToken;

@@ -1,10 +1,11 @@
 /*
  * `crumbtrail-collector`: command-line flags and CRUMBTRAIL_* environment variables → config.
  */
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadCredentials } from '../cloudtrail-api/credentials.js';
 import { compileTrustedProxies } from '../events/source-address.js';
-import { CLOUDTRAIL_OPERATIONS } from '../cloudtrail-api/operations.js';
+import { CREDENTIAL_OPERATIONS } from '../cloudtrail-api/operations.js';
 import type { CloudTrailApiConfig, CollectorConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { MINUTES_PER_DAY } from '../insights/insight-settings.js';
@@ -55,6 +56,11 @@ interface CollectorFlags {
   cloudtrailApiOpen: boolean;
   awsRegion: string;
   awsAccountId: string;
+  trailDir?: string;
+  trailDeliverySeconds: number;
+  trailDigestSeconds: number;
+  trailSigningKey?: string;
+  trailKeyRotationDays: number;
   insights: boolean;
   insightsBaselineDays: number;
   insightsThreshold: number;
@@ -254,6 +260,38 @@ export function collectorCommand(): Command {
         })
         .default(d.cloudTrailApi.accountId),
     )
+    .addOption(
+      new Option(
+        '--trail-dir <path>',
+        'deliver every committed event to CloudTrail log files here, with signed hourly digests (off when unset)',
+      ).env('CRUMBTRAIL_TRAIL_DIR'),
+    )
+    .addOption(
+      new Option('--trail-delivery-seconds <seconds>', 'trail: how often new events go into a log file')
+        .env('CRUMBTRAIL_TRAIL_DELIVERY_SECONDS')
+        .argParser(integer(1, 86_400))
+        .default(d.trail.deliveryIntervalMs / 1000),
+    )
+    .addOption(
+      new Option('--trail-digest-seconds <seconds>', 'trail: how often a signed digest file is written')
+        .env('CRUMBTRAIL_TRAIL_DIGEST_SECONDS')
+        .argParser(integer(1, 86_400))
+        .default(d.trail.digestIntervalMs / 1000),
+    )
+    .addOption(
+      new Option(
+        '--trail-signing-key <path>',
+        'trail: the digest signing key (PEM, mode 0600, made when missing; its public keys go to <path>.public-keys.json)',
+      )
+        .env('CRUMBTRAIL_TRAIL_SIGNING_KEY')
+        .default(undefined, '<directory of --db>/trail-signing-key.pem'),
+    )
+    .addOption(
+      new Option('--trail-key-rotation-days <days>', 'trail: a new signing key this often')
+        .env('CRUMBTRAIL_TRAIL_KEY_ROTATION_DAYS')
+        .argParser(integer(1, 3650))
+        .default(d.trail.keyRotationDays),
+    )
     .addOption(new Option('--no-insights', 'do not run Insights (env: CRUMBTRAIL_INSIGHTS=true|false)'))
     .addOption(
       new Option('--insights-baseline-days <days>', 'Insights: trailing window the baseline is drawn from')
@@ -356,7 +394,7 @@ function cloudTrailAccess(command: Command, flags: CollectorFlags): CloudTrailAp
   if (open) return { mode: 'open' };
   if (flags.awsCredentialsFile === undefined) return { mode: 'off' };
   try {
-    return { mode: 'sigv4', credentials: loadCredentials(flags.awsCredentialsFile, CLOUDTRAIL_OPERATIONS) };
+    return { mode: 'sigv4', credentials: loadCredentials(flags.awsCredentialsFile, CREDENTIAL_OPERATIONS) };
   } catch (error) {
     command.error(`error: --aws-credentials-file ${(error as Error).message}`, { exitCode: 2 });
   }
@@ -412,6 +450,13 @@ export function configFromCommand(command: Command): CollectorConfig {
       access: cloudTrailAccess(command, flags),
       region: flags.awsRegion,
       accountId: flags.awsAccountId,
+    },
+    trail: {
+      dir: flags.trailDir,
+      deliveryIntervalMs: flags.trailDeliverySeconds * 1000,
+      digestIntervalMs: flags.trailDigestSeconds * 1000,
+      signingKeyPath: flags.trailSigningKey ?? join(dirname(flags.db), 'trail-signing-key.pem'),
+      keyRotationDays: flags.trailKeyRotationDays,
     },
   };
 }

@@ -13,6 +13,10 @@ export interface TrailSettings {
   insightsEnabled: boolean;
   /** Epoch ms the collector started logging. */
   startedMs: number;
+  /** The bucket the trail's files are served as (path-style S3 on the API port). */
+  bucket: string;
+  /** Signed digests are delivered (--trail-dir). */
+  logFileValidation: boolean;
 }
 
 export function trailArn(trail: TrailSettings): string {
@@ -22,12 +26,12 @@ export function trailArn(trail: TrailSettings): string {
 function describe(trail: TrailSettings): Record<string, unknown> {
   return {
     Name: trail.name,
-    S3BucketName: trail.name,
+    S3BucketName: trail.bucket,
     IncludeGlobalServiceEvents: true,
     IsMultiRegionTrail: true,
     HomeRegion: trail.region,
     TrailARN: trailArn(trail),
-    LogFileValidationEnabled: false,
+    LogFileValidationEnabled: trail.logFileValidation,
     HasCustomEventSelectors: false,
     HasInsightSelectors: trail.insightsEnabled,
     IsOrganizationTrail: false,

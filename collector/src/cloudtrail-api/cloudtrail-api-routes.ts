@@ -13,9 +13,13 @@ import { AwsApiError } from './aws-error.js';
 import type { TrailSettings } from './built-in-trail.js';
 import { answerTrailOperation, isTrailOperation } from './built-in-trail.js';
 import type { AwsCredential } from './credentials.js';
+import { listPublicKeys } from './list-public-keys.js';
 import { lookupEvents } from './lookup-events.js';
 import { CLOUDTRAIL_OPERATIONS } from './operations.js';
+import { registerS3ReadApi, s3Routes } from './s3-read-api.js';
 import { verifySignature } from './sigv4-verifier.js';
+import type { SigningKeyring } from '../trail/signing-keys.js';
+import type { TrailFolder } from '../trail/trail-folder.js';
 
 export const CLOUDTRAIL_API_ROUTE = '/';
 
@@ -34,6 +38,14 @@ export interface CloudTrailApiOptions {
   trail: TrailSettings;
   authentication: CloudTrailAuthentication;
   now: () => number;
+  /** The delivered trail (--trail-dir): its keys for ListPublicKeys, its folder for the S3 subset. */
+  archive?: { folder: TrailFolder; keyring: SigningKeyring };
+}
+
+/** Routes that check SigV4 themselves instead of the API token: POST / and the S3 subset's GETs. */
+export function isSigV4Route(options: Pick<CloudTrailApiOptions, 'trail' | 'archive'>, route: string, method: string): boolean {
+  if (route === CLOUDTRAIL_API_ROUTE) return method === 'POST';
+  return options.archive !== undefined && method === 'GET' && s3Routes(options.trail.bucket).includes(route);
 }
 
 function operationOf(target: string | string[] | undefined): string {
@@ -74,6 +86,15 @@ function sendError(reply: FastifyReply, error: AwsApiError): FastifyReply {
 
 export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailApiOptions): void {
   const { authentication } = options;
+  if (options.archive !== undefined) {
+    registerS3ReadApi(app, {
+      folder: options.archive.folder,
+      bucket: options.trail.bucket,
+      region: options.trail.region,
+      authentication,
+      now: options.now,
+    });
+  }
 
   async function authenticate(request: FastifyRequest, body: Buffer): Promise<AwsCredential | undefined> {
     if (authentication.kind === 'open') return undefined;
@@ -93,6 +114,7 @@ export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailA
 
   async function answer(operation: string, request: Record<string, unknown>): Promise<unknown> {
     if (operation === 'LookupEvents') return lookupEvents(request, options.store, options.tokens);
+    if (operation === 'ListPublicKeys') return listPublicKeys(request, options.archive?.keyring, options.now());
     if (isTrailOperation(operation)) return answerTrailOperation(operation, request, options.trail);
     throw new AwsApiError('UnknownOperationException', 400, `Unknown operation ${operation}.`);
   }
