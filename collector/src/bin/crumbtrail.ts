@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, lookupEventsCommand, processIo } from '../cli/lookup-events-command.js';
+import { validateLogsCommand } from '../cli/validate-logs-command.js';
 
 // Output piped into `head` and the like: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -15,7 +16,8 @@ const program = new Command('crumbtrail')
   .description('Command-line client of a crumbtrail collector.')
   .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
   .exitOverride()
-  .addCommand(lookupEventsCommand(io));
+  .addCommand(lookupEventsCommand(io))
+  .addCommand(validateLogsCommand(io));
 
 try {
   await program.parseAsync();
