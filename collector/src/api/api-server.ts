@@ -62,7 +62,11 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     // CloudTrail's API and the trail's S3 subset check their callers' SigV4 signatures themselves.
-    if (options.cloudTrail !== undefined && route !== undefined && isSigV4Route(options.cloudTrail, route, request.method))
+    if (
+      options.cloudTrail !== undefined &&
+      route !== undefined &&
+      isSigV4Route(options.cloudTrail, route, request.method)
+    )
       return;
     const isMetrics = route === METRICS_ROUTE;
     const expected = isMetrics ? options.metricsToken : options.apiToken;

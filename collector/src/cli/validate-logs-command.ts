@@ -36,7 +36,8 @@ function time(value: string): number {
 }
 
 function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('expected a positive integer');
   return Number(value);
 }
 
@@ -56,7 +57,8 @@ export async function runValidateLogs(options: ValidateLogsOptions, io: CliIo): 
   const keysPath =
     options.publicKeys ??
     publicKeysPathOf(join(dirname(options.db ?? DEFAULT_CONFIG.dbPath), 'trail-signing-key.pem'));
-  const store = options.db === undefined ? undefined : new SqliteEventStore({ path: options.db, threads: false });
+  const store =
+    options.db === undefined ? undefined : new SqliteEventStore({ path: options.db, threads: false });
   try {
     const summary = await validateTrail(new TrailFolder(options.trailDir), {
       trail: { accountId, region, trailName, bucket: options.s3Bucket ?? trailName },
@@ -85,7 +87,10 @@ export function validateLogsCommand(io: CliIo): Command {
     .description(
       "Validates a trail folder's log files and signed digests, like 'aws cloudtrail validate-logs', and with --db that the database agrees with them.",
     )
-    .requiredOption('--trail-arn <arn>', 'the trail, e.g. arn:aws:cloudtrail:us-east-1:000000000000:trail/crumbtrail')
+    .requiredOption(
+      '--trail-arn <arn>',
+      'the trail, e.g. arn:aws:cloudtrail:us-east-1:000000000000:trail/crumbtrail',
+    )
     .addOption(
       new Option('--start-time <time>', 'validate files delivered at or after this UTC time')
         .argParser(time)
@@ -106,7 +111,10 @@ export function validateLogsCommand(io: CliIo): Command {
     )
     .addOption(new Option('--db <path>', 'also check this database against the archive').env('CRUMBTRAIL_DB'))
     .addOption(
-      new Option('--retention-days <days>', "the collector's retention: older archived events may be gone from the database")
+      new Option(
+        '--retention-days <days>',
+        "the collector's retention: older archived events may be gone from the database",
+      )
         .env('CRUMBTRAIL_RETENTION_DAYS')
         .argParser(positiveInteger)
         .default(DEFAULT_CONFIG.retentionDays),

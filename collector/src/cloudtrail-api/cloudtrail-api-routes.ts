@@ -43,7 +43,11 @@ export interface CloudTrailApiOptions {
 }
 
 /** Routes that check SigV4 themselves instead of the API token: POST / and the S3 subset's GETs. */
-export function isSigV4Route(options: Pick<CloudTrailApiOptions, 'trail' | 'archive'>, route: string, method: string): boolean {
+export function isSigV4Route(
+  options: Pick<CloudTrailApiOptions, 'trail' | 'archive'>,
+  route: string,
+  method: string,
+): boolean {
   if (route === CLOUDTRAIL_API_ROUTE) return method === 'POST';
   return options.archive !== undefined && method === 'GET' && s3Routes(options.trail.bucket).includes(route);
 }
@@ -114,7 +118,8 @@ export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailA
 
   async function answer(operation: string, request: Record<string, unknown>): Promise<unknown> {
     if (operation === 'LookupEvents') return lookupEvents(request, options.store, options.tokens);
-    if (operation === 'ListPublicKeys') return listPublicKeys(request, options.archive?.keyring, options.now());
+    if (operation === 'ListPublicKeys')
+      return listPublicKeys(request, options.archive?.keyring, options.now());
     if (isTrailOperation(operation)) return answerTrailOperation(operation, request, options.trail);
     throw new AwsApiError('UnknownOperationException', 400, `Unknown operation ${operation}.`);
   }

@@ -57,7 +57,13 @@ function sendXml(reply: FastifyReply, status: number, body: string): FastifyRepl
     .send(XML_HEADER + body);
 }
 
-function sendS3Error(reply: FastifyReply, code: string, status: number, message: string, resource: string): FastifyReply {
+function sendS3Error(
+  reply: FastifyReply,
+  code: string,
+  status: number,
+  message: string,
+  resource: string,
+): FastifyReply {
   return sendXml(
     reply,
     status,
@@ -78,7 +84,10 @@ function urlEncodeKey(key: string): string {
 export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOptions): void {
   const { bucket, folder } = options;
 
-  async function authorise(request: FastifyRequest, operation: (typeof S3_OPERATIONS)[number]): Promise<void> {
+  async function authorise(
+    request: FastifyRequest,
+    operation: (typeof S3_OPERATIONS)[number],
+  ): Promise<void> {
     if (options.authentication.kind === 'open') return;
     const url = request.raw.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -93,7 +102,11 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
       { service: 's3', credentials: options.authentication.credentials, now: options.now },
     );
     if (credential.operations !== undefined && !credential.operations.has(operation)) {
-      throw new AwsApiError('AccessDenied', 403, `User: ${credential.accessKeyId} is not authorized to perform: ${operation}`);
+      throw new AwsApiError(
+        'AccessDenied',
+        403,
+        `User: ${credential.accessKeyId} is not authorized to perform: ${operation}`,
+      );
     }
   }
 
@@ -107,7 +120,11 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
     const maxKeysText = single(query['max-keys']);
     const maxKeys = maxKeysText === undefined ? MAX_KEYS : Number(maxKeysText);
     if (!Number.isInteger(maxKeys) || maxKeys < 0) {
-      throw new AwsApiError('InvalidArgument', 400, 'Provided max-keys not an integer or within integer range');
+      throw new AwsApiError(
+        'InvalidArgument',
+        400,
+        'Provided max-keys not an integer or within integer range',
+      );
     }
     const { objects, truncated } = await folder.list(prefix, marker, Math.min(maxKeys, MAX_KEYS));
     const encode = encodingType === 'url' ? urlEncodeKey : (key: string): string => key;
@@ -133,7 +150,13 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
         return sendS3Error(reply, code, status, error.message, request.url);
       }
       request.log.error({ err: error }, 'S3 read API request failed');
-      return sendS3Error(reply, 'InternalError', 500, 'We encountered an internal error. Please try again.', request.url);
+      return sendS3Error(
+        reply,
+        'InternalError',
+        500,
+        'We encountered an internal error. Please try again.',
+        request.url,
+      );
     });
 
     scope.get(`/${bucket}`, async (request, reply) => {
@@ -142,7 +165,11 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
         await authorise(request, 's3:GetBucketLocation');
         // us-east-1 is written as an empty constraint, as S3 does.
         const region = options.region === 'us-east-1' ? '' : escapeXml(options.region);
-        return sendXml(reply, 200, `<LocationConstraint xmlns="${S3_NAMESPACE}">${region}</LocationConstraint>`);
+        return sendXml(
+          reply,
+          200,
+          `<LocationConstraint xmlns="${S3_NAMESPACE}">${region}</LocationConstraint>`,
+        );
       }
       await authorise(request, 's3:ListBucket');
       return sendXml(reply, 200, await listObjects(query));

@@ -50,7 +50,10 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 export function digestStringToSign(
-  digest: Pick<DigestDocument, 'digestEndTime' | 'digestS3Bucket' | 'digestS3Object' | 'previousDigestSignature'>,
+  digest: Pick<
+    DigestDocument,
+    'digestEndTime' | 'digestS3Bucket' | 'digestS3Object' | 'previousDigestSignature'
+  >,
   uncompressedDigest: Buffer,
 ): string {
   return [
@@ -74,7 +77,11 @@ export function verifyDigestSignature(
   publicKeyBase64: string,
 ): boolean {
   if (!/^(?:[0-9a-f]{2})+$/i.test(signatureHex)) return false;
-  const publicKey = createPublicKey({ key: Buffer.from(publicKeyBase64, 'base64'), format: 'der', type: 'pkcs1' });
+  const publicKey = createPublicKey({
+    key: Buffer.from(publicKeyBase64, 'base64'),
+    format: 'der',
+    type: 'pkcs1',
+  });
   return verify(
     'sha256',
     Buffer.from(digestStringToSign(digest, uncompressed)),

@@ -140,7 +140,9 @@ export class TrailDelivery {
       );
     }
     if (leftovers > 0) {
-      state.notes.push(`${leftovers} partly written file(s) of the stopped run were removed; none had been delivered.`);
+      state.notes.push(
+        `${leftovers} partly written file(s) of the stopped run were removed; none had been delivered.`,
+      );
     }
     const pending = state.pending;
     if (pending?.kind === 'log') {
@@ -173,7 +175,10 @@ export class TrailDelivery {
   private async deliverLogFiles(): Promise<void> {
     const state = this.requireState();
     for (;;) {
-      const batch = await this.store.committedRecords(state.deliveredThroughSeq, this.options.maxRecordsPerFile);
+      const batch = await this.store.committedRecords(
+        state.deliveredThroughSeq,
+        this.options.maxRecordsPerFile,
+      );
       if (batch.length === 0) return;
       const rows = fileSlice(batch, this.options.maxBytesPerFile);
       const text = `{"Records":[${rows.map((row) => row.record).join(',')}]}`;
@@ -191,7 +196,12 @@ export class TrailDelivery {
           through: rows[rows.length - 1]?.seq ?? state.deliveredThroughSeq,
         },
       };
-      const pending: PendingLogFile = { kind: 'log', key, entry, throughSeq: entry.crumbtrailCommitRange?.through ?? 0 };
+      const pending: PendingLogFile = {
+        kind: 'log',
+        key,
+        entry,
+        throughSeq: entry.crumbtrailCommitRange?.through ?? 0,
+      };
       state.pending = pending;
       await this.save();
       await this.folder.put(key, await gzipAsync(text));
@@ -214,7 +224,10 @@ export class TrailDelivery {
     const key = digestFileKey(identity, endMs);
     const signingKey = await this.keyring.signingKey();
     const files = state.undigested;
-    const times = files.flatMap((file) => [Date.parse(file.newestEventTime), Date.parse(file.oldestEventTime)]);
+    const times = files.flatMap((file) => [
+      Date.parse(file.newestEventTime),
+      Date.parse(file.oldestEventTime),
+    ]);
     const previous = state.lastDigest;
     const digest: DigestDocument = {
       awsAccountId: identity.accountId,

@@ -32,10 +32,12 @@ export interface ListedObject {
 export function isServableKey(key: string): boolean {
   if (key.length === 0 || key.length > 1024 || key.includes('\\') || key.includes('\u0000')) return false;
   const segments = key.split('/');
-  return segments.every(
-    (segment) =>
-      segment.length > 0 && segment !== '.' && segment !== '..' && !segment.includes(TEMP_MARKER),
-  ) && segments[0] !== PRIVATE_DIR;
+  return (
+    segments.every(
+      (segment) =>
+        segment.length > 0 && segment !== '.' && segment !== '..' && !segment.includes(TEMP_MARKER),
+    ) && segments[0] !== PRIVATE_DIR
+  );
 }
 
 /** Writes a file so that it is either absent or complete and on disk, whatever crashes when. */

@@ -30,7 +30,10 @@ function dayPath(ms: number): string {
 
 /** YYYYMMDDTHHMMSSZ, as in digest file names. */
 function compactSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The time format of digest files: 2015-08-17T15:01:31Z (no fraction). */

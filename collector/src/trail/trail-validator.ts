@@ -14,7 +14,13 @@ import { parseDigest, sha256Hex, verifyDigestSignature } from './digest-file.js'
 import type { PublicKeyEntry } from './signing-keys.js';
 import type { TrailFolder } from './trail-folder.js';
 import type { TrailIdentity } from './trail-layout.js';
-import { digestFileKey, digestFilePrefix, digestKeyPattern, digestKeyTimeMs, digestTime } from './trail-layout.js';
+import {
+  digestFileKey,
+  digestFilePrefix,
+  digestKeyPattern,
+  digestKeyTimeMs,
+  digestTime,
+} from './trail-layout.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -52,7 +58,10 @@ function display(ms: number): string {
   return digestTime(ms);
 }
 
-export async function validateTrail(folder: TrailFolder, options: ValidationOptions): Promise<ValidationSummary> {
+export async function validateTrail(
+  folder: TrailFolder,
+  options: ValidationOptions,
+): Promise<ValidationSummary> {
   const { trail } = options;
   const bucket = trail.bucket;
   const summary: ValidationSummary = {
@@ -64,13 +73,14 @@ export async function validateTrail(folder: TrailFolder, options: ValidationOpti
     invalidEvents: 0,
     expiredEvents: 0,
   };
-  let lastWasBlank = true;
+  // An object, not a let: the status closure changes it (and the checker must see that).
+  const spacing = { lastWasBlank: true };
   const status = (message: string, isError = false): void => {
     if (isError) {
-      options.err(lastWasBlank ? `${message}\n\n` : `\n${message}\n\n`);
-      lastWasBlank = true;
+      options.err(spacing.lastWasBlank ? `${message}\n\n` : `\n${message}\n\n`);
+      spacing.lastWasBlank = true;
     } else if (options.verbose) {
-      lastWasBlank = false;
+      spacing.lastWasBlank = false;
       options.out(`${message}\n`);
     }
   };
@@ -83,7 +93,7 @@ export async function validateTrail(folder: TrailFolder, options: ValidationOpti
   const marker = digestFileKey(trail, options.startMs - 60_000);
   const pattern = digestKeyPattern(trail);
   const listed: string[] = [];
-  for (let page = await folder.list(digestFilePrefix(trail), marker, 1000); ; ) {
+  for (let page = await folder.list(digestFilePrefix(trail), marker, 1000); ;) {
     listed.push(...page.objects.map((object) => object.key));
     const last = page.objects[page.objects.length - 1];
     if (!page.truncated || last === undefined) break;
@@ -125,7 +135,10 @@ export async function validateTrail(folder: TrailFolder, options: ValidationOpti
       const digest = await loadDigest(folder, bucket, key, keys, trail.region);
       lastStartMs = Date.parse(digest.digestStartTime);
       summary.validDigests++;
-      foundStartMs = Math.min(foundStartMs ?? Number.POSITIVE_INFINITY, Math.max(lastStartMs, options.startMs));
+      foundStartMs = Math.min(
+        foundStartMs ?? Number.POSITIVE_INFINITY,
+        Math.max(lastStartMs, options.startMs),
+      );
       foundEndMs = Math.max(foundEndMs ?? 0, Math.min(Date.parse(digest.digestEndTime), options.endMs));
       status(`Digest file\ts3://${bucket}/${key}\tvalid`);
       for (const log of digest.logFiles) {
@@ -159,13 +172,14 @@ export async function validateTrail(folder: TrailFolder, options: ValidationOpti
     }
   }
 
-  if (!lastWasBlank) options.out('\n');
+  if (!spacing.lastWasBlank) options.out('\n');
   options.out(`Results requested for ${display(options.startMs)} to ${display(options.endMs)}\n`);
   if (summary.validDigests + summary.invalidDigests === 0) {
     options.out('No digests found\n');
     return summary;
   }
-  if (foundStartMs === undefined || foundEndMs === undefined) options.out('No valid digests found in range\n');
+  if (foundStartMs === undefined || foundEndMs === undefined)
+    options.out('No valid digests found in range\n');
   else options.out(`Results found for ${display(foundStartMs)} to ${display(foundEndMs)}:\n`);
   const ratio = (valid: number, invalid: number, name: string): void => {
     const total = valid + invalid;
@@ -178,7 +192,9 @@ export async function validateTrail(folder: TrailFolder, options: ValidationOpti
   if (options.store !== undefined) {
     ratio(summary.validEvents, summary.invalidEvents, 'database events');
     if (summary.expiredEvents > 0) {
-      options.out(`\n${summary.expiredEvents} archived events are past retention and no longer in the database`);
+      options.out(
+        `\n${summary.expiredEvents} archived events are past retention and no longer in the database`,
+      );
     }
   }
   options.out('\n');
@@ -260,7 +276,7 @@ async function checkLogFile(
   status(`${where}\tvalid`);
   try {
     const records = (JSON.parse(text.toString('utf8')) as { Records?: unknown }).Records;
-    return Array.isArray(records) ? records : [];
+    return Array.isArray(records) ? (records as unknown[]) : [];
   } catch {
     return [];
   }
@@ -284,7 +300,7 @@ async function checkDatabase(
   if (range === undefined) return;
   const where = `log file s3://${log.s3Bucket}/${log.s3Object}`;
   const stored = new Map<string, string>();
-  for (let after = range.after; ; ) {
+  for (let after = range.after; ;) {
     const rows = await store.committedRecords(after, DB_PAGE, range.through);
     for (const row of rows) stored.set(row.eventId, row.record);
     const last = rows[rows.length - 1];

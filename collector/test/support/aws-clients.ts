@@ -65,7 +65,13 @@ export interface Credentials {
 
 const CLI_TIMEOUT_MS = 120_000;
 
-export async function runAwsCli(cli: AwsCli, args: string[], credentials: Credentials): Promise<CliResult> {
+export async function runAwsCli(
+  cli: AwsCli,
+  args: string[],
+  credentials: Credentials,
+  /** More environment, e.g. AWS_ENDPOINT_URL_S3 for the S3 calls of validate-logs. */
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const child = killedOnExit(
     spawn(cli.path, args, {
       env: {
@@ -80,6 +86,7 @@ export async function runAwsCli(cli: AwsCli, args: string[], credentials: Creden
         AWS_EC2_METADATA_DISABLED: 'true',
         // The default retry mode's attempts would only slow a failing test down.
         AWS_MAX_ATTEMPTS: '2',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
