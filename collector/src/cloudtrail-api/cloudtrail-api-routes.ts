@@ -49,7 +49,12 @@ export function isSigV4Route(
   method: string,
 ): boolean {
   if (route === CLOUDTRAIL_API_ROUTE) return method === 'POST';
-  return options.archive !== undefined && method === 'GET' && s3Routes(options.trail.bucket).includes(route);
+  // HEAD: Fastify answers it from the GET route (`aws s3 cp` asks HeadObject first).
+  return (
+    options.archive !== undefined &&
+    (method === 'GET' || method === 'HEAD') &&
+    s3Routes(options.trail.bucket).includes(route)
+  );
 }
 
 function operationOf(target: string | string[] | undefined): string {

@@ -483,4 +483,213 @@ describe('tamper-evident trail', () => {
       return id;
     }, 'not in the database, but in log file s3://crumbtrail/');
   });
+
+  describe('served to S3 readers and the CloudTrail API', () => {
+    const TOKEN = 'query-api-token-0123456789';
+    const NO_OBJECTS: Credentials = { accessKeyId: 'AKIACRUMBTRAILLIST01', secretAccessKey: 'list-only' };
+    let served: TrailCopy;
+    let collector: CollectorProcess;
+    const s3Env = (): Record<string, string> => ({ AWS_ENDPOINT_URL_S3: collector.apiUrl });
+    const aws = (args: string[], credentials: Credentials = AUDITOR): Promise<CliResult> =>
+      runAwsCli(cliV1, ['--region', REGION, ...args], credentials, s3Env());
+
+    before(async () => {
+      served = tamperedCopy(() => undefined);
+      const limitedPath = join(served.root, 'limited-credentials.json');
+      writeFileSync(
+        limitedPath,
+        JSON.stringify({
+          credentials: [AUDITOR, { ...NO_OBJECTS, operations: ['s3:ListBucket', 's3:GetBucketLocation'] }],
+        }),
+        { mode: 0o600 },
+      );
+      const args = collectorArgs(served, limitedPath, 3600);
+      collector = await startCollectorProcess({ dbPath: served.db, args: [...args, '--api-token', TOKEN] });
+    });
+    after(async () => {
+      await collector.crash();
+    });
+
+    it('lists exactly the trail objects to aws s3 ls, never the private files', async () => {
+      const result = await aws(['s3', 'ls', 's3://crumbtrail/', '--recursive']);
+      assert.equal(result.code, 0, result.stderr);
+      const listed = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/).at(-1));
+      assert.deepEqual(listed, objectKeys(served));
+      assert.doesNotMatch(result.stdout, /\.crumbtrail|trail-state|tmp-/);
+    });
+
+    it('pages ListObjects by marker and max-keys, and url-encodes keys on request', async () => {
+      const prefix = `AWSLogs/${ACCOUNT}/CloudTrail-Digest/`;
+      const first = await aws([
+        's3api',
+        'list-objects',
+        '--bucket',
+        'crumbtrail',
+        '--prefix',
+        prefix,
+        '--max-keys',
+        '2',
+        '--no-paginate',
+      ]);
+      assert.equal(first.code, 0, first.stderr);
+      const page = JSON.parse(first.stdout) as { Contents: { Key: string }[]; IsTruncated: boolean };
+      const digestKeys = objectKeys(served).filter(isDigestKey);
+      assert.deepEqual(
+        page.Contents.map((object) => object.Key),
+        digestKeys.slice(0, 2),
+      );
+      assert.equal(page.IsTruncated, true);
+      const next = await aws([
+        's3api',
+        'list-objects',
+        '--bucket',
+        'crumbtrail',
+        '--prefix',
+        prefix,
+        '--marker',
+        digestKeys[1] ?? '',
+        '--max-keys',
+        '1',
+        '--no-paginate',
+        '--encoding-type',
+        'url',
+      ]);
+      const nextPage = JSON.parse(next.stdout) as { Contents: { Key: string }[]; EncodingType: string };
+      assert.deepEqual(
+        nextPage.Contents.map((object) => object.Key),
+        [digestKeys[2]],
+      );
+      assert.equal(nextPage.EncodingType, 'url');
+    });
+
+    it('serves a digest with its signature metadata, and a log file byte for byte', async () => {
+      const digestKey = objectKeys(served).find(isDigestKey) ?? assert.fail();
+      const out = join(served.root, 'digest-download.gz');
+      const got = await aws(['s3api', 'get-object', '--bucket', 'crumbtrail', '--key', digestKey, out]);
+      assert.equal(got.code, 0, got.stderr);
+      const head = JSON.parse(got.stdout) as { Metadata: Record<string, string> };
+      assert.match(head.Metadata.signature ?? '', /^[0-9a-f]{512}$/);
+      assert.equal(head.Metadata['signature-algorithm'], 'SHA256withRSA');
+      assert.deepEqual(readFileSync(out), readFileSync(join(served.trailDir, digestKey)));
+
+      const logKey = logKeys(served)[0] ?? assert.fail();
+      const copied = await aws(['s3', 'cp', `s3://crumbtrail/${logKey}`, join(served.root, 'log.gz')]);
+      assert.equal(copied.code, 0, copied.stderr);
+      assert.deepEqual(
+        readFileSync(join(served.root, 'log.gz')),
+        readFileSync(join(served.trailDir, logKey)),
+      );
+    });
+
+    it('answers NoSuchKey for private files, traversal and missing keys', async () => {
+      for (const key of [
+        '.crumbtrail/trail-state.json',
+        `.crumbtrail/metadata/${objectKeys(served)[0] ?? ''}.json`,
+        'AWSLogs/../.crumbtrail/trail-state.json',
+        'AWSLogs/%2e%2e/.crumbtrail/trail-state.json',
+        'AWSLogs/no-such-object.json.gz',
+      ]) {
+        const result = await aws([
+          's3api',
+          'get-object',
+          '--bucket',
+          'crumbtrail',
+          '--key',
+          key,
+          join(served.root, 'x'),
+        ]);
+        assert.notEqual(result.code, 0, key);
+        assert.match(result.stderr, /NoSuchKey/, key);
+      }
+      const raw = await fetch(`${collector.apiUrl}/crumbtrail/AWSLogs/%2e%2e/.crumbtrail/trail-state.json`);
+      assert.equal(raw.status, 403, 'unsigned: refused before any lookup');
+    });
+
+    it('refuses unsigned, wrongly signed and unauthorised requests with S3 error codes', async () => {
+      const unsigned = await fetch(`${collector.apiUrl}/crumbtrail?location`);
+      assert.equal(unsigned.status, 403);
+      assert.match(await unsigned.text(), /<Code>AccessDenied<\/Code>/);
+      // The query API token is not a way in either: the S3 subset takes SigV4 only.
+      const withToken = await fetch(`${collector.apiUrl}/crumbtrail?location`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(withToken.status, 400);
+      assert.match(await withToken.text(), /<Code>AuthorizationHeaderMalformed<\/Code>/);
+
+      const wrongSecret = await aws(['s3', 'ls', 's3://crumbtrail/'], {
+        ...AUDITOR,
+        secretAccessKey: 'wrong',
+      });
+      assert.notEqual(wrongSecret.code, 0);
+      assert.match(wrongSecret.stderr, /SignatureDoesNotMatch/);
+      const unknownKey = await aws(['s3', 'ls', 's3://crumbtrail/'], {
+        accessKeyId: 'AKIANOSUCHKEY0000000',
+        secretAccessKey: 'x',
+      });
+      assert.match(unknownKey.stderr, /InvalidAccessKeyId/);
+
+      const listOnly = await aws(['s3', 'ls', 's3://crumbtrail/', '--recursive'], NO_OBJECTS);
+      assert.equal(listOnly.code, 0, listOnly.stderr);
+      const forbidden = await aws(
+        [
+          's3api',
+          'get-object',
+          '--bucket',
+          'crumbtrail',
+          '--key',
+          logKeys(served)[0] ?? '',
+          join(served.root, 'y'),
+        ],
+        NO_OBJECTS,
+      );
+      assert.notEqual(forbidden.code, 0);
+      assert.match(forbidden.stderr, /AccessDenied/);
+    });
+
+    it('describes the trail with log file validation on, and lists its public key with its validity', async () => {
+      for (const cli of awsClis()) {
+        const described = await runAwsCli(
+          cli,
+          ['--region', REGION, '--endpoint-url', collector.apiUrl, 'cloudtrail', 'describe-trails'],
+          AUDITOR,
+        );
+        assert.equal(described.code, 0, described.stderr);
+        const trail = (JSON.parse(described.stdout) as { trailList: Record<string, unknown>[] }).trailList[0];
+        assert.equal(trail?.LogFileValidationEnabled, true, cli.name);
+        assert.equal(trail.S3BucketName, 'crumbtrail');
+
+        const listed = await runAwsCli(
+          cli,
+          [
+            '--region',
+            REGION,
+            '--endpoint-url',
+            collector.apiUrl,
+            'cloudtrail',
+            'list-public-keys',
+            '--start-time',
+            START_TIME,
+          ],
+          AUDITOR,
+        );
+        assert.equal(listed.code, 0, listed.stderr);
+        const keys = (
+          JSON.parse(listed.stdout) as {
+            PublicKeyList: { Fingerprint: string; ValidityStartTime: string; ValidityEndTime: string }[];
+          }
+        ).PublicKeyList;
+        const fingerprints = new Set(digests(served).map(({ digest }) => digest.digestPublicKeyFingerprint));
+        assert.deepEqual(
+          keys.map((key) => key.Fingerprint),
+          [...fingerprints],
+          cli.name,
+        );
+        const [key] = keys;
+        assert.ok(key !== undefined && new Date(key.ValidityStartTime) < new Date(key.ValidityEndTime));
+      }
+    });
+  });
 });

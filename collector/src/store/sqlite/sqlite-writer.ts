@@ -33,7 +33,9 @@ export class SqliteWriter {
     // SQLite numbers a row one past the table's highest seq, so an emptied table would start at 1
     // again; a trail that delivered "through seq N" would then never see the new rows. The writer
     // is the only one inserting, so it numbers rows itself, past the highest seq retention deleted.
-    const highestDeleted = db.prepare(`SELECT value FROM store_meta WHERE name = '${SEQ_HIGH_WATER}'`).pluck();
+    const highestDeleted = db
+      .prepare(`SELECT value FROM store_meta WHERE name = '${SEQ_HIGH_WATER}'`)
+      .pluck();
     const highestStored = db.prepare('SELECT MAX(seq) FROM events').pluck();
     const recordHighestDeleted = db.prepare(
       `INSERT INTO store_meta (name, value) VALUES ('${SEQ_HIGH_WATER}', ?)
