@@ -16,6 +16,7 @@ import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { InsightMetrics } from './metrics/insight-metrics.js';
+import { TrailMetrics } from './metrics/trail-metrics.js';
 import { BodyBudget } from './receiver/body-budget.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
@@ -157,6 +158,7 @@ export async function startCollector(
             maxBytesPerFile: TRAIL_FILE_BYTES,
             // Log files and digests are named and dated by the wall clock, as CloudTrail's.
             now: Date.now,
+            observer: new TrailMetrics(metrics.registry),
           },
           log.child({ component: 'trail' }),
         );

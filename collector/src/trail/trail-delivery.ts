@@ -23,6 +23,19 @@ const gzipAsync = promisify(gzip);
 
 export const STATE_FILE = 'trail-state.json';
 
+/** Told what delivery did (the collector's metrics). */
+export interface TrailObserver {
+  logFileDelivered(events: number): void;
+  digestWritten(endMs: number): void;
+  deliveryFailed(): void;
+}
+
+const UNOBSERVED: TrailObserver = {
+  logFileDelivered: () => undefined,
+  digestWritten: () => undefined,
+  deliveryFailed: () => undefined,
+};
+
 export interface TrailDeliveryOptions {
   identity: TrailIdentity;
   deliveryIntervalMs: number;
@@ -31,6 +44,7 @@ export interface TrailDeliveryOptions {
   maxRecordsPerFile: number;
   maxBytesPerFile: number;
   now: () => number;
+  observer?: TrailObserver;
 }
 
 /** The records of one log file: up to the count limit, and stopping once the bytes limit is met. */
@@ -50,6 +64,7 @@ export class TrailDelivery {
   /** Steps run one at a time: a timer tick never overlaps stop(). */
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly observer: TrailObserver;
 
   constructor(
     private readonly store: EventStore,
@@ -57,7 +72,9 @@ export class TrailDelivery {
     private readonly keyring: SigningKeyring,
     private readonly options: TrailDeliveryOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.observer = options.observer ?? UNOBSERVED;
+  }
 
   private get statePath(): string {
     return this.folder.privatePath(STATE_FILE);
@@ -88,6 +105,7 @@ export class TrailDelivery {
           this.schedule();
         },
         (error: unknown) => {
+          this.observer.deliveryFailed();
           this.log.error({ err: error }, 'trail delivery failed; it is retried at the next interval');
           this.schedule();
         },
@@ -207,6 +225,7 @@ export class TrailDelivery {
       await this.folder.put(key, await gzipAsync(text));
       this.commitLogFile(pending);
       await this.save();
+      this.observer.logFileDelivered(rows.length);
     }
   }
 
@@ -280,5 +299,6 @@ export class TrailDelivery {
     state.notes = [];
     state.pending = null;
     await this.save();
+    this.observer.digestWritten(pending.endMs);
   }
 }

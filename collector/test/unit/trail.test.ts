@@ -8,6 +8,8 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { TrailMetrics } from '../../src/metrics/trail-metrics.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { digestStringToSign } from '../../src/trail/digest-file.js';
 import {
@@ -164,6 +166,7 @@ describe('delivery and validation across a key rotation', () => {
     const keyPath = join(dir, 'key.pem');
     const keyring = new SigningKeyring({ privateKeyPath: keyPath, rotationMs: HOUR_MS, now: () => now });
     const folder = new TrailFolder(join(dir, 'trail'));
+    const registry = new Registry();
     const delivery = new TrailDelivery(
       store,
       folder,
@@ -174,6 +177,7 @@ describe('delivery and validation across a key rotation', () => {
         digestIntervalMs: HOUR_MS,
         maxRecordsPerFile: 3,
         maxBytesPerFile: 1 << 20,
+        observer: new TrailMetrics(registry),
         now: () => now,
       },
       pino({ level: 'silent' }),
@@ -192,6 +196,12 @@ describe('delivery and validation across a key rotation', () => {
     } finally {
       await delivery.stop();
     }
+    const metric = async (name: string): Promise<number | undefined> =>
+      (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    assert.equal(await metric('crumbtrail_trail_log_files_total'), 6);
+    assert.equal(await metric('crumbtrail_trail_events_delivered_total'), 12);
+    assert.equal(await metric('crumbtrail_trail_digests_total'), 4);
+    assert.equal(await metric('crumbtrail_trail_last_digest_timestamp_seconds'), Math.floor(now / 1000));
     const keys = await readPublicKeys(publicKeysPathOf(keyPath));
     assert.equal(keys.length, 4, 'a key per hour: one per flush, and one more for the digest at stop');
 
