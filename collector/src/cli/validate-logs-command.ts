@@ -4,6 +4,7 @@
  * check that the database agrees with the archive. It needs the trail's public keys: the file the
  * collector keeps beside its signing key, or a copy kept elsewhere (--public-keys).
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config.js';
@@ -57,6 +58,15 @@ export async function runValidateLogs(options: ValidateLogsOptions, io: CliIo): 
   const keysPath =
     options.publicKeys ??
     publicKeysPathOf(join(dirname(options.db ?? DEFAULT_CONFIG.dbPath), 'trail-signing-key.pem'));
+  if (options.db !== undefined && !existsSync(options.db)) {
+    // Opening it would create an empty database, and every archived event would look deleted.
+    io.stderr(`No database at ${options.db}\n`);
+    return EXIT_USAGE;
+  }
+  if (!existsSync(options.trailDir)) {
+    io.stderr(`No trail folder at ${options.trailDir}\n`);
+    return EXIT_USAGE;
+  }
   const store =
     options.db === undefined ? undefined : new SqliteEventStore({ path: options.db, threads: false });
   try {

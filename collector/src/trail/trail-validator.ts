@@ -260,7 +260,8 @@ async function checkLogFile(
   }
   let text: Buffer;
   try {
-    // gunzipSync reads one member and refuses trailing data, as the AWS CLI's check does.
+    // A member appended after the first is decompressed too (its bytes then fail the hash), and
+    // trailing bytes that are not gzip are refused: either way an appended record is INVALID.
     text = gunzipSync(object.body);
   } catch {
     summary.invalidLogs++;
