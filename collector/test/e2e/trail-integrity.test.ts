@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -58,14 +59,19 @@ function copyAt(root: string): TrailCopy {
   return { root, db: join(root, 'events.db'), trailDir, folder: new TrailFolder(trailDir) };
 }
 
-function collectorArgs(copy: TrailCopy, credentialsPath: string, intervalSeconds: number): string[] {
+function collectorArgs(
+  copy: TrailCopy,
+  credentialsPath: string,
+  intervalSeconds: number,
+  digestSeconds = intervalSeconds,
+): string[] {
   return [
     '--trail-dir',
     copy.trailDir,
     '--trail-delivery-seconds',
     String(intervalSeconds),
     '--trail-digest-seconds',
-    String(intervalSeconds),
+    String(digestSeconds),
     '--aws-credentials-file',
     credentialsPath,
     '--aws-region',
@@ -78,13 +84,16 @@ function collectorArgs(copy: TrailCopy, credentialsPath: string, intervalSeconds
 
 /** Every object key of the trail folder (what S3 would list), sorted. */
 function objectKeys(copy: TrailCopy): string[] {
-  return readdirSync(join(copy.trailDir, 'AWSLogs'), { recursive: true, withFileTypes: true })
+  const top = join(copy.trailDir, 'AWSLogs');
+  if (!existsSync(top)) return [];
+  return readdirSync(top, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && !entry.name.includes('.tmp-'))
     .map((entry) => relative(copy.trailDir, join(entry.parentPath, entry.name)).split(sep).join('/'))
     .sort();
 }
 
 const isDigestKey = (key: string): boolean => key.includes('/CloudTrail-Digest/');
+const logKeysOf = (copy: TrailCopy): string[] => objectKeys(copy).filter((key) => !isDigestKey(key));
 
 function readDigest(copy: TrailCopy, key: string): DigestDocument {
   const digest = parseDigest(gunzipSync(readFileSync(join(copy.trailDir, key))).toString('utf8'));
@@ -173,24 +182,35 @@ describe('tamper-evident trail', () => {
     const args = collectorArgs(pristine, credentialsPath, 1);
 
     // Run 1 ends cleanly: its last digest closes the period.
+    const digestCount = (): number => objectKeys(pristine).filter(isDigestKey).length;
     const first = await startCollectorProcess({ dbPath: pristine.db, args });
     await exportBatch(first, 'A');
+    // A digest of its own before the one the stop writes: the chain has links within a run too.
+    await eventually('a digest in run 1', () => digestCount() >= 1);
     assert.equal(await first.stop(), 0);
 
-    // Run 2 is killed once its events are in a log file, before any shutdown.
-    const second = await startCollectorProcess({ dbPath: pristine.db, args });
-    const filesBefore = objectKeys(pristine).filter((key) => !isDigestKey(key)).length;
+    // Run 2 is killed once its events are in a log file, before any shutdown. It writes no
+    // digest (hourly), and with nothing new to deliver its ticks leave the state alone: once the
+    // state has no step under way, the kill cannot land inside one (the simulation below must
+    // not overwrite a real intent).
+    const statePath = join(pristine.trailDir, '.crumbtrail', 'trail-state.json');
+    const readState = (): Record<string, unknown> =>
+      JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, unknown>;
+    const second = await startCollectorProcess({
+      dbPath: pristine.db,
+      args: collectorArgs(pristine, credentialsPath, 1, 3600),
+    });
+    const filesBefore = logKeysOf(pristine).length;
     await exportBatch(second, 'B');
     await eventually(
-      'batch B delivered',
-      () => objectKeys(pristine).filter((key) => !isDigestKey(key)).length > filesBefore,
+      'batch B delivered, no step under way',
+      () => logKeysOf(pristine).length > filesBefore && readState().pending === null,
     );
     await second.crash();
 
     // As if the kill had come in the middle of a log file: its intent recorded, its temporary
     // file half written, its key never renamed into place.
-    const statePath = join(pristine.trailDir, '.crumbtrail', 'trail-state.json');
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, unknown>;
+    const state = readState();
     const halfKey = `AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2000/01/01/${ACCOUNT}_CloudTrail_${REGION}_20000101T0000Z_HALFWRITTENFILE0.json.gz`;
     state.pending = {
       kind: 'log',
@@ -207,7 +227,9 @@ describe('tamper-evident trail', () => {
 
     // Run 3 recovers, takes more events and stops cleanly.
     const third = await startCollectorProcess({ dbPath: pristine.db, args });
+    const digestsBefore = digestCount();
     await exportBatch(third, 'C');
+    await eventually('a digest in run 3', () => digestCount() > digestsBefore);
     assert.equal(await third.stop(), 0);
   });
 
@@ -254,11 +276,11 @@ describe('tamper-evident trail', () => {
     }
   }
 
-  const logKeys = (copy: TrailCopy): string[] => objectKeys(copy).filter((key) => !isDigestKey(key));
+  const logKeys = logKeysOf;
 
   it('chains every digest to the one before across a clean restart, a kill -9 and a half-written file', () => {
     const chain = digests(pristine);
-    assert.ok(chain.length >= 3, `at least a digest per run (got ${chain.length})`);
+    assert.ok(chain.length >= 4, `a digest during runs 1 and 3, and one at each stop (got ${chain.length})`);
     assert.equal(chain[0]?.digest.previousDigestSignature, null, 'one chain start');
     for (let i = 1; i < chain.length; i++) {
       const { digest } = chain[i] ?? assert.fail();
