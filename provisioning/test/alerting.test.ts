@@ -50,10 +50,15 @@ describe('Grafana alerting provisioning', () => {
     });
   }
 
-  it('alerts on unusual call rates, unusual error rates and a stalled Insights engine, from Prometheus', () => {
+  it('alerts on unusual call rates, unusual error rates, a stalled Insights engine and a stalled trail, from Prometheus', () => {
     assert.deepEqual(
       rules.map((entry) => entry.title),
-      ['CrumbtrailUnusualCallRate', 'CrumbtrailUnusualErrorRate', 'CrumbtrailInsightsStalled'],
+      [
+        'CrumbtrailUnusualCallRate',
+        'CrumbtrailUnusualErrorRate',
+        'CrumbtrailInsightsStalled',
+        'CrumbtrailTrailStalled',
+      ],
     );
     const queries = (title: string) =>
       objectsAt(rule(title), 'data')
@@ -69,6 +74,9 @@ describe('Grafana alerting provisioning', () => {
       queries('CrumbtrailInsightsStalled')[0] ?? '',
       /time\(\) - crumbtrail_insight_last_evaluated_timestamp_seconds/,
     );
+    assert.deepEqual(queries('CrumbtrailTrailStalled'), [
+      'time() - crumbtrail_trail_last_digest_timestamp_seconds',
+    ]);
   });
 
   it('a webhook contact point whose URL users set, and a policy routing every crumbtrail rule to it', () => {

@@ -70,6 +70,7 @@ describe('Prometheus configuration and alert rules', () => {
     );
     assert.deepEqual(prometheus.map((alert) => alert.alert).sort(), [
       'CrumbtrailInsightsStalled',
+      'CrumbtrailTrailStalled',
       'CrumbtrailUnusualCallRate',
       'CrumbtrailUnusualErrorRate',
     ]);

@@ -52,6 +52,10 @@ export class TrailMetrics implements TrailObserver {
     this.lastDigest.set(endMs / 1000);
   }
 
+  chainResumed(lastDigestEndMs: number): void {
+    this.lastDigest.set(lastDigestEndMs / 1000);
+  }
+
   deliveryFailed(): void {
     this.failures.inc();
   }

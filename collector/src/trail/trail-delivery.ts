@@ -27,12 +27,15 @@ export const STATE_FILE = 'trail-state.json';
 export interface TrailObserver {
   logFileDelivered(events: number): void;
   digestWritten(endMs: number): void;
+  /** At start: the chain's newest digest so far (a restart must not look like a stalled trail). */
+  chainResumed(lastDigestEndMs: number): void;
   deliveryFailed(): void;
 }
 
 const UNOBSERVED: TrailObserver = {
   logFileDelivered: () => undefined,
   digestWritten: () => undefined,
+  chainResumed: () => undefined,
   deliveryFailed: () => undefined,
 };
 
@@ -181,6 +184,7 @@ export class TrailDelivery {
     }
     state.running = true;
     await this.save();
+    if (state.lastDigest !== null) this.observer.chainResumed(state.lastDigest.endMs);
   }
 
   private commitLogFile(pending: PendingLogFile): void {

@@ -240,6 +240,29 @@ describe('delivery and validation across a key rotation', () => {
       newestOnly.errors,
       new RegExp(`public key not found in region eu-west-1 for fingerprint ${keys[0]?.fingerprint ?? ''}`),
     );
+    // A restart reports the chain's last digest at once: it must not look like a stalled trail.
+    const restartRegistry = new Registry();
+    const restarted = new TrailDelivery(
+      store,
+      folder,
+      keyring,
+      {
+        identity: IDENTITY,
+        deliveryIntervalMs: HOUR_MS,
+        digestIntervalMs: HOUR_MS,
+        maxRecordsPerFile: 3,
+        maxBytesPerFile: 1 << 20,
+        now: () => now,
+        observer: new TrailMetrics(restartRegistry),
+      },
+      pino({ level: 'silent' }),
+    );
+    await restarted.start();
+    const lastDigestSeconds = (
+      await restartRegistry.getSingleMetric('crumbtrail_trail_last_digest_timestamp_seconds')?.get()
+    )?.values[0]?.value;
+    assert.equal(lastDigestSeconds, Math.floor(now / 1000));
+    await restarted.stop();
     await store.close();
   });
 });
