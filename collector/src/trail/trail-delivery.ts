@@ -243,7 +243,8 @@ export class TrailDelivery {
       await new Promise((resolve) => setTimeout(resolve, earliestEndMs - now));
       now = this.options.now();
     }
-    const endMs = Math.floor(now / 1000) * 1000;
+    // A clock stepped back (or one that did not move) must not reuse a key: that would fork the chain.
+    const endMs = Math.max(Math.floor(now / 1000) * 1000, earliestEndMs);
     const key = digestFileKey(identity, endMs);
     const signingKey = await this.keyring.signingKey();
     const files = state.undigested;

@@ -130,7 +130,9 @@ export async function validateTrail(
   let foundEndMs: number | undefined;
   let key = nextOlder(undefined);
   let lastStartMs = key === undefined ? 0 : (digestKeyTimeMs(key) ?? 0);
+  const visited = new Set<string>();
   while (key !== undefined && options.startMs <= lastStartMs) {
+    visited.add(key);
     try {
       const digest = await loadDigest(folder, bucket, key, keys, trail.region);
       lastStartMs = Date.parse(digest.digestStartTime);
@@ -155,6 +157,15 @@ export async function validateTrail(
             true,
           );
         }
+      } else if (visited.has(digest.previousDigestS3Object)) {
+        // A link back to a validated digest would walk the chain forever.
+        summary.validDigests--;
+        summary.invalidDigests++;
+        status(
+          `Digest file\ts3://${bucket}/${key}\tINVALID: its previous digest link loops back to ${digest.previousDigestS3Object}`,
+          true,
+        );
+        key = nextOlder(key);
       } else {
         key = digest.previousDigestS3Object;
       }

@@ -11,7 +11,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { TrailMetrics } from '../../src/metrics/trail-metrics.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
-import { digestStringToSign } from '../../src/trail/digest-file.js';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { DigestDocument } from '../../src/trail/digest-file.js';
+import { digestStringToSign, parseDigest, signDigest } from '../../src/trail/digest-file.js';
 import {
   SigningKeyError,
   SigningKeyring,
@@ -25,6 +27,7 @@ import {
   digestFileKey,
   digestKeyPattern,
   digestKeyTimeMs,
+  digestTime,
   logFileKey,
 } from '../../src/trail/trail-layout.js';
 import type { ValidationSummary } from '../../src/trail/trail-validator.js';
@@ -263,6 +266,33 @@ describe('delivery and validation across a key rotation', () => {
     )?.values[0]?.value;
     assert.equal(lastDigestSeconds, Math.floor(now / 1000));
     await restarted.stop();
+    // That stop's digest came at the same (fixed) clock: it still gets a later key of its own.
+    const final = await run(await readPublicKeys(publicKeysPathOf(keyPath)));
+    assert.equal(final.errors, '');
+    assert.equal(final.summary.validDigests, 5);
+
+    // A digest whose link points back into the chain (only the key's holder could sign one) ends
+    // the walk with an INVALID line instead of looping forever.
+    const loopKey = digestFileKey(IDENTITY, now + 60_000);
+    const signing = await keyring.signingKey();
+    const looping: DigestDocument = {
+      ...(parseDigest(
+        gunzipSync((await folder.get(digestFileKey(IDENTITY, T0)))?.body ?? Buffer.alloc(0)).toString(),
+      ) ?? assert.fail('the first digest')),
+      digestEndTime: digestTime(now + 60_000),
+      digestS3Object: loopKey,
+      digestPublicKeyFingerprint: signing.fingerprint,
+      previousDigestS3Object: loopKey,
+      previousDigestS3Bucket: IDENTITY.bucket,
+    };
+    const loopText = Buffer.from(JSON.stringify(looping));
+    await folder.put(loopKey, gzipSync(loopText), {
+      signature: signDigest(looping, loopText, signing.privateKey),
+      'signature-algorithm': 'SHA256withRSA',
+    });
+    const looped = await run(await readPublicKeys(publicKeysPathOf(keyPath)));
+    assert.match(looped.errors, /INVALID: its previous digest link loops back to/);
+    assert.equal(looped.summary.invalidDigests, 1);
     await store.close();
   });
 });
