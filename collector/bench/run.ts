@@ -5,7 +5,8 @@
  * compare ratios, not runs.
  *
  * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run;
- * BENCH_INSIGHT_SERIES (default 60) and BENCH_INSIGHT_DAYS (default 28) scale the Insights data set.
+ * BENCH_INSIGHT_SERIES (default 60) and BENCH_INSIGHT_DAYS (default 28) scale the Insights data set;
+ * BENCH_TRAIL_EVENTS (default 200,000) the trail delivery and validation run.
  */
 import {
   httpSpansPerSecond,
@@ -17,11 +18,13 @@ import type { Encoding } from './ingest-bench.js';
 import { measureDecoding } from './decode-bench.js';
 import { fillStore, measureLookups, removeStore } from './lookup-bench.js';
 import { insightQualityRows, insightsBenchOptions } from './insights-bench.js';
+import { measureTrail } from './trail-bench.js';
 import type { ResultRow } from './statistics.js';
 import { formatNumber, printTable } from './statistics.js';
 
 const spans = Number(process.env.BENCH_SPANS ?? 102_400);
 const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
+const trailEvents = Number(process.env.BENCH_TRAIL_EVENTS ?? 200_000);
 const rows: ResultRow[] = [];
 const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
@@ -149,6 +152,35 @@ for (const result of lookups.results) {
   });
 }
 removeStore(filled.path);
+
+log(`trail: delivering and validating ${formatNumber(trailEvents)} events…`);
+const trailStore = await fillStore(trailEvents);
+const trail = await measureTrail(trailStore.path, trailEvents);
+removeStore(trailStore.path);
+rows.push({
+  section: 'trail',
+  measure: `delivery into ${formatNumber(trail.logFiles)} log files + digest, events/s`,
+  value: formatNumber(trail.deliveredPerSecond),
+  baseline: `${formatNumber(trail.floorPerSecond)} read + gzip + hash only`,
+  ratio: `${formatNumber((trail.deliveredPerSecond / trail.floorPerSecond) * 100)}%`,
+  target: '',
+});
+rows.push({
+  section: 'trail',
+  measure: 'validate-logs --db, events/s',
+  value: formatNumber(trail.validatedPerSecond),
+  baseline: `${formatNumber(trail.deliveredPerSecond)} delivery`,
+  ratio: `${formatNumber(trail.validatedPerSecond / trail.deliveredPerSecond, 2)}×`,
+  target: '',
+});
+rows.push({
+  section: 'trail',
+  measure: 'archive size',
+  value: `${formatNumber(trail.archiveBytesPerEvent)} B/event`,
+  baseline: `${formatNumber((trailStore.megabytes * 1024 * 1024) / trailEvents)} B/event in SQLite`,
+  ratio: `${formatNumber((trail.archiveBytesPerEvent / ((trailStore.megabytes * 1024 * 1024) / trailEvents)) * 100)}%`,
+  target: '',
+});
 
 rows.push(...insightQualityRows(insightsBenchOptions(), log));
 
