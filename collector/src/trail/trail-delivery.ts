@@ -22,6 +22,8 @@ import { freshState, readState, saveState } from './trail-state.js';
 const gzipAsync = promisify(gzip);
 
 export const STATE_FILE = 'trail-state.json';
+/** About a million events per step at most (5,000 per file). */
+const MAX_FILES_PER_STEP = 200;
 
 /** Told what delivery did (the collector's metrics). */
 export interface TrailObserver {
@@ -194,9 +196,13 @@ export class TrailDelivery {
     state.pending = null;
   }
 
+  /**
+   * Delivers up to MAX_FILES_PER_STEP files: a backlog (the first start over a full database)
+   * goes out over several intervals, so that a stop never waits for all of it.
+   */
   private async deliverLogFiles(): Promise<void> {
     const state = this.requireState();
-    for (;;) {
+    for (let files = 0; files < MAX_FILES_PER_STEP; files++) {
       const batch = await this.store.committedRecords(
         state.deliveredThroughSeq,
         this.options.maxRecordsPerFile,
