@@ -48,6 +48,8 @@ export interface TrailDeliveryOptions {
   /** A log file holds at most this many records, and about this many bytes of them. */
   maxRecordsPerFile: number;
   maxBytesPerFile: number;
+  /** Files one step delivers at most (default 200). */
+  maxFilesPerStep?: number;
   now: () => number;
   observer?: TrailObserver;
 }
@@ -197,12 +199,13 @@ export class TrailDelivery {
   }
 
   /**
-   * Delivers up to MAX_FILES_PER_STEP files: a backlog (the first start over a full database)
-   * goes out over several intervals, so that a stop never waits for all of it.
+   * Delivers up to maxFilesPerStep files: a backlog (the first start over a full database) goes
+   * out over several intervals, so that a stop never waits for all of it.
    */
   private async deliverLogFiles(): Promise<void> {
     const state = this.requireState();
-    for (let files = 0; files < MAX_FILES_PER_STEP; files++) {
+    const maxFiles = this.options.maxFilesPerStep ?? MAX_FILES_PER_STEP;
+    for (let files = 0; files < maxFiles; files++) {
       const batch = await this.store.committedRecords(
         state.deliveredThroughSeq,
         this.options.maxRecordsPerFile,

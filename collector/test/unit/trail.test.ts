@@ -296,3 +296,56 @@ describe('delivery and validation across a key rotation', () => {
     await store.close();
   });
 });
+
+describe('a delivery backlog', () => {
+  it('goes out a bounded number of files per step, in commit order, none twice', async () => {
+    const dir = join(temp.dir, 'backlog');
+    const store = new SqliteEventStore({ path: join(dir, 'events.db'), threads: false });
+    await store.insert(
+      Array.from({ length: 7 }, (_, i) => storedEvent({ timeMs: T0 + i, eventName: `Backlog${i}` })),
+    );
+    const folder = new TrailFolder(join(dir, 'trail'));
+    let now = T0 + HOUR_MS;
+    const delivery = new TrailDelivery(
+      store,
+      folder,
+      new SigningKeyring({
+        privateKeyPath: join(dir, 'key.pem'),
+        rotationMs: 1000 * HOUR_MS,
+        now: () => now,
+      }),
+      {
+        identity: IDENTITY,
+        deliveryIntervalMs: HOUR_MS,
+        digestIntervalMs: HOUR_MS,
+        maxRecordsPerFile: 2,
+        maxBytesPerFile: 1 << 20,
+        maxFilesPerStep: 2,
+        now: () => now,
+      },
+      pino({ level: 'silent' }),
+    );
+    await delivery.start();
+    const delivered = async (): Promise<string[]> => {
+      const { objects } = await folder.list('AWSLogs/123456789012/CloudTrail/', '', 1000);
+      const names: string[] = [];
+      for (const object of objects) {
+        const body = (await folder.get(object.key))?.body ?? Buffer.alloc(0);
+        const { Records } = JSON.parse(gunzipSync(body).toString()) as { Records: { eventName: string }[] };
+        names.push(...Records.map((record) => record.eventName));
+      }
+      return names.sort();
+    };
+    await delivery.flush();
+    assert.deepEqual(await delivered(), ['Backlog0', 'Backlog1', 'Backlog2', 'Backlog3'], 'two files of two');
+    now += 1000;
+    await delivery.flush();
+    now += 1000;
+    await delivery.stop();
+    assert.deepEqual(
+      await delivered(),
+      Array.from({ length: 7 }, (_, i) => `Backlog${i}`),
+    );
+    await store.close();
+  });
+});
