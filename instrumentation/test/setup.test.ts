@@ -28,8 +28,9 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 import { CountingBatchSpanProcessor } from '../src/dropped-span-counter.js';
 import type { UndeliveredReport } from '../src/undelivered-report.js';
-import { createAuditSpanProcessor, startAuditTrail } from '../src/setup.js';
-import type { AuditTrail, AuditTrailSetup } from '../src/setup.js';
+import { createAuditSpanProcessor } from '../src/audit-span-processor.js';
+import { startAuditTrail } from '../src/sdk.js';
+import type { AuditTrail, AuditTrailSetup } from '../src/sdk.js';
 
 // ---------------------------------------------------------------------------------------------
 // A local OTLP/HTTP receiver that records what the exporters send

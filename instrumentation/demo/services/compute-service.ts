@@ -13,9 +13,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ATTR_CLOUD_ACCOUNT_ID,
   ATTR_CLOUD_REGION,
-  auditPlugin,
-  startAuditTrail,
 } from '@crumbtrail/instrumentation';
+import { auditPlugin } from '@crumbtrail/instrumentation/fastify';
+import { startAuditTrail } from '@crumbtrail/instrumentation/sdk';
 import type { AuditResource } from '@crumbtrail/instrumentation';
 import {
   ACCOUNT_ID,
