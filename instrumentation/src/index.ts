@@ -9,7 +9,7 @@ export * from './conventions.js';
 export type * from './types.js';
 export { recordApiCall } from './record-api-call.js';
 export type { RecordApiCallOptions } from './record-api-call.js';
-export { identityFromJwt, identityFromApiKey, apiKeyId } from './identity.js';
+export { identityFromJwt, identityFromApiKey, apiKeyId, UNKNOWN_IDENTITY_TYPE } from './identity.js';
 export type { JwtIdentityOptions, ApiKeyIdentityOptions, HasHeaders } from './identity.js';
 export { DEFAULT_REDACTED_KEYS } from './redaction.js';
 export { createAuditSpanProcessor } from './audit-span-processor.js';

@@ -153,10 +153,11 @@ describe('recordApiCall', () => {
 
   it('rethrows the very same error and records its code, message, status and exception', async () => {
     const error = new AccessDenied('John may not delete users');
-    await assert.rejects(
-      recordApiCall({ eventName: 'DeleteUser', identity: { userName: 'John' } }, () => {
-        throw error;
-      }),
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'DeleteUser', identity: { userName: 'John' } }, () => {
+          throw error;
+        }),
       (thrown) => thrown === error,
     );
     const span = onlySpan();
@@ -187,13 +188,14 @@ describe('recordApiCall', () => {
   });
 
   it('keeps an explicit errorCode and errorMessage over the thrown error', async () => {
-    await assert.rejects(
-      recordApiCall(
-        { eventName: 'CreateUser', errorCode: 'EntityAlreadyExists', errorMessage: 'taken' },
-        () => {
-          throw new Error('duplicate key');
-        },
-      ),
+    assert.throws(
+      () =>
+        recordApiCall(
+          { eventName: 'CreateUser', errorCode: 'EntityAlreadyExists', errorMessage: 'taken' },
+          () => {
+            throw new Error('duplicate key');
+          },
+        ),
       /duplicate key/,
     );
     const span = onlySpan();
@@ -202,11 +204,12 @@ describe('recordApiCall', () => {
   });
 
   it('records a thrown non-Error as InternalFailure and rethrows it unchanged', async () => {
-    await assert.rejects(
-      recordApiCall({ eventName: 'Odd' }, () => {
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- what some libraries do
-        throw 'plain string';
-      }),
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'Odd' }, () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- what some libraries do
+          throw 'plain string';
+        }),
       (thrown) => thrown === 'plain string',
     );
     const span = onlySpan();
@@ -301,5 +304,100 @@ describe('recordApiCall', () => {
     const recorded = String(onlySpan().attributes[A.ATTR_CRUMBTRAIL_ERROR_MESSAGE]);
     assert.equal(recorded, 'm'.repeat(1023));
     assert.ok(Buffer.byteLength(recorded, 'utf8') <= 1024);
+  });
+
+  it("returns a sync callback's value as it is, and a Promise only for an async one", async () => {
+    const value: number = recordApiCall({ eventName: 'CountUsers' }, () => 42);
+    assert.equal(value, 42, 'not a Promise');
+    const pending = recordApiCall({ eventName: 'ListUsers' }, async () => ['mary']);
+    assert.ok(pending instanceof Promise);
+    assert.deepEqual(await pending, ['mary']);
+    const error = new AccessDenied('no');
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'DeleteUser' }, () => {
+          throw error;
+        }),
+      (thrown) => thrown === error,
+      'a sync throw is rethrown synchronously',
+    );
+    assert.deepEqual(
+      tracing.exporter.getFinishedSpans().map((span) => span.attributes[A.ATTR_CRUMBTRAIL_ERROR_CODE]),
+      [undefined, undefined, 'AccessDenied'],
+      'every span ended, the failed one with its code',
+    );
+  });
+
+  it('records a plain Error (and a built-in TypeError) as InternalFailure, with its message', async () => {
+    assert.throws(() =>
+      recordApiCall({ eventName: 'CreateUser' }, () => {
+        throw new Error('database unreachable');
+      }),
+    );
+    await assert.rejects(
+      recordApiCall({ eventName: 'CreateUser' }, async () => {
+        await Promise.resolve();
+        throw new TypeError("Cannot read properties of undefined (reading 'name')");
+      }),
+    );
+    const spans = tracing.exporter.getFinishedSpans();
+    assert.deepEqual(
+      spans.map((span) => [
+        span.attributes[A.ATTR_CRUMBTRAIL_ERROR_CODE],
+        span.attributes[A.ATTR_CRUMBTRAIL_ERROR_MESSAGE],
+      ]),
+      [
+        ['InternalFailure', 'database unreachable'],
+        ['InternalFailure', "Cannot read properties of undefined (reading 'name')"],
+      ],
+    );
+  });
+
+  it('infers readOnly from List/Get/Describe/Head names unless told', () => {
+    const names = [
+      'ListUsers',
+      'GetUser',
+      'DescribeInstances',
+      'HeadObject',
+      'Get',
+      'CreateUser',
+      'Listen',
+      'Getaway',
+      'DeleteUser',
+    ];
+    for (const eventName of names) recordApiCall({ eventName }, () => undefined);
+    recordApiCall({ eventName: 'GetSessionToken', readOnly: false }, () => undefined);
+    recordApiCall({ eventName: 'RunReport', readOnly: true }, () => undefined);
+    assert.deepEqual(
+      tracing.exporter
+        .getFinishedSpans()
+        .map((span) => [span.name, span.attributes[A.ATTR_CRUMBTRAIL_READ_ONLY]]),
+      [
+        ['ListUsers', true],
+        ['GetUser', true],
+        ['DescribeInstances', true],
+        ['HeadObject', true],
+        ['Get', true],
+        ['CreateUser', false],
+        ['Listen', false],
+        ['Getaway', false],
+        ['DeleteUser', false],
+        ['GetSessionToken', false],
+        ['RunReport', true],
+      ],
+    );
+  });
+
+  it('fills requestID: the one given, else a new UUID per call', () => {
+    recordApiCall({ eventName: 'GetUser', requestId: 'req-42' }, () => undefined);
+    recordApiCall({ eventName: 'GetUser' }, () => undefined);
+    recordApiCall({ eventName: 'GetUser' }, () => undefined);
+    const ids = tracing.exporter
+      .getFinishedSpans()
+      .map((span) => span.attributes[A.ATTR_CRUMBTRAIL_REQUEST_ID]);
+    assert.equal(ids[0], 'req-42');
+    assert.match(String(ids[1]), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(String(ids[2]), /^[0-9a-f]{8}-/);
+    assert.notEqual(ids[1], ids[2]);
   });
 });
