@@ -11,6 +11,7 @@ import { getNumberFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 
+import { isAuditSpan } from './audit-span-filter.js';
 import { CountingBatchSpanProcessor, resolveSizeOption } from './dropped-span-counter.js';
 import type { SpanStats } from './dropped-span-counter.js';
 import type { UndeliveredReport } from './undelivered-report.js';
@@ -43,8 +44,19 @@ export interface AuditSpanProcessorOptions {
    * OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (these options win per name).
    */
   headers?: Record<string, string>;
-  /** Use this exporter instead of building an OTLP one; endpoint, protocol and headers are then ignored. */
+  /**
+   * Use this exporter instead of building an OTLP one (endpoint, protocol and headers are then
+   * ignored): one that sends to the crumbtrail collector, e.g. an OTLPTraceExporter from
+   * @opentelemetry/exporter-trace-otlp-proto with the collector's URL. Never your ordinary traces'
+   * exporter: give that one its own processor (and withoutAuditAttributes()).
+   */
   exporter?: SpanExporter;
+  /**
+   * true (default): only audit spans (crumbtrail.event.name set) are queued and sent to the
+   * collector; the app's other spans (client calls, database spans) stay out of the audit queue.
+   * false: every span the SDK ends, e.g. for a collector started with --derive-from-http-spans.
+   */
+  auditSpansOnly?: boolean;
   /** Default: OTEL_BSP_MAX_QUEUE_SIZE, else 65,536. */
   maxQueueSize?: number;
   /** Default: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else 512. */
@@ -91,7 +103,8 @@ export interface AuditTrail {
 
 /**
  * A span processor for an OpenTelemetry SDK you set up yourself: the audit queue sizing plus drop
- * counting and reporting, exporting over OTLP/HTTP (or to `options.exporter`).
+ * counting and reporting, forwarding only audit spans (unless auditSpansOnly: false) over OTLP/HTTP
+ * to the collector (or to `options.exporter`).
  */
 export function createAuditSpanProcessor(
   options: AuditSpanProcessorOptions = {},
@@ -117,6 +130,7 @@ export function createAuditSpanProcessor(
     onDropped: options.onDroppedSpans,
     shutdownTimeoutMillis: options.shutdownTimeoutMillis,
     flushOnExit: options.flushOnExit ?? true,
+    spanFilter: options.auditSpansOnly === false ? undefined : isAuditSpan,
     destination: options.exporter === undefined ? otlpTracesUrl(options.endpoint) : undefined,
     onUndelivered: options.onUndelivered,
   });

@@ -14,6 +14,8 @@ export type { JwtIdentityOptions, ApiKeyIdentityOptions, HasHeaders } from './id
 export { DEFAULT_REDACTED_KEYS } from './redaction.js';
 export { createAuditSpanProcessor } from './audit-span-processor.js';
 export type { AuditTrail, AuditSpanProcessorOptions, OtlpHttpProtocol } from './audit-span-processor.js';
+export { isAuditSpan, withoutAuditAttributes } from './audit-span-filter.js';
+export type { WithoutAuditAttributesOptions } from './audit-span-filter.js';
 export { CountingBatchSpanProcessor } from './dropped-span-counter.js';
 export type { SpanStats, CountingBatchSpanProcessorConfig } from './dropped-span-counter.js';
 export type { UndeliveredReport } from './undelivered-report.js';
