@@ -76,7 +76,7 @@ async function typecheck(dir: string, config: string): Promise<void> {
   await sh(process.execPath, [TSC, '-p', config], dir);
 }
 
-let work: string;
+const work = mkdtempSync(join(tmpdir(), 'crumbtrail-package-'));
 let tarball: string;
 
 before(
@@ -85,7 +85,6 @@ before(
       existsSync(join(PACKAGE_DIR, 'dist/index.js')) && existsSync(join(PACKAGE_DIR, 'dist-cjs/index.js')),
       'build the package first: npx tsc -b instrumentation',
     );
-    work = mkdtempSync(join(tmpdir(), 'crumbtrail-package-'));
     const packed = JSON.parse(
       await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], PACKAGE_DIR),
     ) as { filename: string }[];
@@ -95,7 +94,7 @@ before(
 );
 
 after(() => {
-  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe('the tarball', () => {

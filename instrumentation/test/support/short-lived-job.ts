@@ -22,7 +22,7 @@ const trail = startAuditTrail({
 });
 
 for (let i = 0; i < calls; i++) {
-  await recordApiCall(
+  recordApiCall(
     {
       eventName: 'RotateKeys',
       identity: { type: 'AWSService', invokedBy: 'cron', userName: process.env.JOB_RUN ?? 'job' },
