@@ -19,7 +19,7 @@ import { createAuditSpanProcessor } from '../src/audit-span-processor.js';
 import { recordApiCall } from '../src/record-api-call.js';
 
 /** One audit call and one ordinary span (a database query inside it, say). */
-function recordTraffic(): Promise<void> {
+function recordTraffic(): void {
   recordApiCall(
     {
       eventName: 'CreateUser',
