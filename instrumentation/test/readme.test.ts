@@ -98,6 +98,34 @@ describe('README examples', () => {
     },
   );
 
+  it('run the CLI through its scoped package, with a command that package has', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const invocations = [...readme.matchAll(/npx -p (@[\w-]+\/[\w-]+) ([\w-]+) ?([\w-]*)/g)];
+    assert.ok(
+      invocations.some(
+        ([, , command, subcommand]) => command === 'crumbtrail' && subcommand === 'lookup-events',
+      ),
+      'the README says how to run `crumbtrail lookup-events` from an app folder',
+    );
+    const manifests = new Map(
+      ['collector', 'instrumentation'].map((dir) => {
+        const manifest = JSON.parse(readFileSync(join(REPO, dir, 'package.json'), 'utf8')) as {
+          name: string;
+          bin?: Record<string, string>;
+        };
+        return [manifest.name, manifest] as const;
+      }),
+    );
+    for (const [invocation, name, command] of invocations) {
+      const manifest = manifests.get(name!);
+      assert.ok(manifest !== undefined, `${invocation}: ${name} is one of this project's packages`);
+      assert.ok(
+        Object.hasOwn(manifest.bin ?? {}, command!),
+        `${invocation}: ${name} has a "${command}" command`,
+      );
+    }
+  });
+
   it('show requestParameters in the shape the adapters record ({ body, query, params })', async () => {
     const sample = codeBlocks(
       section(readFileSync(join(REPO, 'README.md'), 'utf8'), '## The event record'),
