@@ -27,7 +27,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import * as A from '../src/attributes.js';
-import { auditHandler } from '../src/index.js';
+import { auditHandler } from '../src/node-http.js';
 import type { ServerCommand, ServerMessage } from './protocol.js';
 import { VARIANTS, spin } from './protocol.js';
 

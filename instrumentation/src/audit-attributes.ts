@@ -110,12 +110,38 @@ export function recordAuditAttributes(span: Span, details: ApiCallDetails, redac
   set(span, A.ATTR_CRUMBTRAIL_ERROR_MESSAGE, short(details.errorMessage));
 }
 
-/** CloudTrail-style code and message of a thrown error: its code, else its class name. */
+/**
+ * JavaScript's own error classes: thrown by a bug or a failing dependency rather than meant as an
+ * API error, so their name says nothing to the caller (CloudTrail records such a failure as
+ * InternalFailure).
+ */
+const GENERIC_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'EvalError',
+  'URIError',
+  'AggregateError',
+]);
+
+/**
+ * CloudTrail-style code and message of a thrown error: its own string `code` (AccessDenied,
+ * ECONNREFUSED…), else its class name when that is one of the application's (ValidationError), else
+ * InternalFailure (a plain Error, a TypeError, a thrown non-Error). The message is kept either way.
+ */
 export function describeError(error: unknown): { errorCode: string; errorMessage: string | undefined } {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    const specific =
+      typeof code === 'string' && code.length > 0
+        ? code
+        : GENERIC_ERROR_NAMES.has(error.name) || error.name.length === 0
+          ? undefined
+          : error.name;
     return {
-      errorCode: typeof code === 'string' && code.length > 0 ? code : error.name,
+      errorCode: specific ?? 'InternalFailure',
       errorMessage: error.message.length > 0 ? error.message : undefined,
     };
   }

@@ -13,6 +13,18 @@ export function isReadOnlyHttpMethod(method: string): boolean {
   return READ_ONLY_METHODS.has(method.toUpperCase());
 }
 
+/**
+ * Event names of calls that only read, as CloudTrail's own APIs are named (ListUsers, GetUser,
+ * DescribeInstances, HeadObject): the verb must end the name or be followed by an upper-case letter,
+ * so Listen or Getaway are not reads.
+ */
+const READ_ONLY_EVENT_NAME = /^(?:List|Get|Describe|Head)(?![a-z])/;
+
+/** Whether a call with this event name is read-only by default (recordApiCall without readOnly). */
+export function isReadOnlyEventName(eventName: string): boolean {
+  return READ_ONLY_EVENT_NAME.test(eventName);
+}
+
 function toPascalCase(word: string): string {
   return word
     .split(/[^A-Za-z0-9]+/)

@@ -70,6 +70,11 @@ export interface CountingBatchSpanProcessorConfig {
    * shutdownTimeoutMillis, and report at exit what was still queued. Default false.
    */
   flushOnExit?: boolean;
+  /**
+   * Only spans it accepts are queued and exported (and counted); the others are ignored.
+   * Default: every span.
+   */
+  spanFilter?: (span: ReadableSpan) => boolean;
   /** Where spans go (e.g. the OTLP traces URL), named in reports of what was not sent. */
   destination?: string;
   /**
@@ -185,6 +190,7 @@ class ObservedSpanExporter implements SpanExporter {
  */
 export class CountingBatchSpanProcessor implements SpanProcessor {
   private readonly _inner: BatchSpanProcessor;
+  private readonly _spanFilter: ((span: ReadableSpan) => boolean) | undefined;
   private readonly _maxQueueSize: number;
   private readonly _onDropped: ((count: number) => void) | undefined;
   private readonly _dropReportIntervalMillis: number;
@@ -213,6 +219,7 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
   private _dropReportTimer: NodeJS.Timeout | undefined;
 
   constructor(exporter: SpanExporter, config: CountingBatchSpanProcessorConfig = {}) {
+    this._spanFilter = config.spanFilter;
     this._maxQueueSize = resolveSizeOption(
       'maxQueueSize',
       config.maxQueueSize,
@@ -293,6 +300,9 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     // The BatchSpanProcessor ignores unsampled spans; counting them would make them look queued forever.
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) {
+      return;
+    }
+    if (this._spanFilter !== undefined && !this._spanFilter(span)) {
       return;
     }
     const queued = this._queued();

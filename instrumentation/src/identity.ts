@@ -22,7 +22,7 @@ export interface JwtIdentityOptions {
   header?: string;
   /** Claim for the user name; default "preferred_username", then "name", then "email". */
   userNameClaim?: string;
-  /** userIdentity.type; default "WebIdentityUser". */
+  /** userIdentity.type of the token's subject; default "WebIdentityUser". */
   type?: string;
 }
 
@@ -70,11 +70,23 @@ export function identityFromJwt(
 }
 
 export interface ApiKeyIdentityOptions {
-  /** Header holding the key; default "x-api-key". */
+  /** Header holding the key; default "x-api-key" (any case). */
   header?: string;
-  /** Who owns a key (from your key store). Return undefined for an unknown key. */
+  /**
+   * Who owns a key, from your key store: an AuditIdentity (userName, principalId, accountId, type…;
+   * sync or async), or undefined for a key it does not know. Gets the key itself; the key is never
+   * recorded. Without a lookup every key's owner is Unknown.
+   */
   lookup?: (key: string) => AuditIdentity | undefined | Promise<AuditIdentity | undefined>;
+  /** userIdentity.type of a key's owner when lookup gives none; default "IAMUser". */
+  type?: string;
 }
+
+/**
+ * userIdentity.type of a credential that was presented but is not anyone's (an unknown API key), as
+ * CloudTrail records an identity it cannot determine. No credential at all is Anonymous instead.
+ */
+export const UNKNOWN_IDENTITY_TYPE = 'Unknown';
 
 /** A stable, non-reversible id of an API key (the key itself must never be recorded). */
 export function apiKeyId(key: string): string {
@@ -82,17 +94,21 @@ export function apiKeyId(key: string): string {
 }
 
 /**
- * The caller from an API key header: whatever `lookup` says, with accessKeyId set to a
- * fingerprint of the key (never the key) unless lookup gives one.
+ * The caller from an API key header: whatever `lookup` says (type `options.type`, default IAMUser,
+ * unless lookup gives one), with accessKeyId set to a fingerprint of the key (never the key) unless
+ * lookup gives one. A key lookup does not know is `{ type: 'Unknown', accessKeyId }`, so a refused
+ * call with a bad key shows which key was tried; no key at all is undefined (Anonymous).
  */
 export function identityFromApiKey(
   options: ApiKeyIdentityOptions = {},
 ): (request: HasHeaders) => Promise<AuditIdentity | undefined> {
   const headerName = options.header ?? 'x-api-key';
+  const ownerType = options.type ?? 'IAMUser';
   return async (request) => {
     const key = header(request, headerName);
     if (key === undefined || key.length === 0) return undefined;
     const owner = options.lookup === undefined ? undefined : await options.lookup(key);
-    return { type: 'IAMUser', ...owner, accessKeyId: owner?.accessKeyId ?? apiKeyId(key) };
+    if (owner === undefined) return { type: UNKNOWN_IDENTITY_TYPE, accessKeyId: apiKeyId(key) };
+    return { ...owner, type: owner.type ?? ownerType, accessKeyId: owner.accessKeyId ?? apiKeyId(key) };
   };
 }

@@ -9,6 +9,7 @@
  * the redacted value (same escaping, same handling of undefined, functions, symbols, NaN, toJSON).
  */
 import { REDACTED_MARKER } from './attributes.js';
+import { isCardNumber, maskCardNumbers } from './card-numbers.js';
 import { AUDIT_LIMITS } from './conventions.js';
 import type { RedactionConfig } from './types.js';
 
@@ -178,6 +179,8 @@ function truncateUtf8(text: string, maxBytes: number): string {
  *   dropped so that test() has no state). A matching key's value becomes "[REDACTED]" whatever its
  *   type, and is never even read (a getter behind it is not called).
  * - Strings over maxValueBytes (UTF-8, default 4096) are cut to fit, "…[truncated]" included.
+ * - Values: payment card numbers (13–19 digits passing the Luhn check, grouped by spaces or dashes
+ *   or not, alone or inside free text, or a JSON number) become "[REDACTED]" under any key.
  * - A document over maxDocumentBytes serialised (UTF-8, default 100 KiB) is omitted.
  */
 export class Redactor {
@@ -284,7 +287,12 @@ export class Redactor {
   }
 
   #emitString(state: WalkState, text: string): void {
-    this.#emit(state, quoteJson(truncateUtf8(text, this.#maxValueBytes)), -1);
+    // Masked before the cut, so that a card number across the cut is not left half visible.
+    this.#emit(
+      state,
+      quoteJson(truncateUtf8(maskCardNumbers(text, REDACTED_MARKER), this.#maxValueBytes)),
+      -1,
+    );
   }
 
   /** The value JSON.stringify would serialise in its place: toJSON applied (binary data excepted). */
@@ -306,7 +314,8 @@ export class Redactor {
         this.#emitString(state, value);
         return;
       case 'number':
-        this.#emitAscii(state, Number.isFinite(value) ? String(value) : 'null');
+        if (isCardNumber(value)) this.#emitAscii(state, REDACTED_JSON);
+        else this.#emitAscii(state, Number.isFinite(value) ? String(value) : 'null');
         return;
       case 'boolean':
         this.#emitAscii(state, value ? 'true' : 'false');

@@ -14,8 +14,9 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { CollectorProcess } from '../../collector/test/support/collector-process.js';
 import { getJson, startCollectorProcess } from '../../collector/test/support/collector-process.js';
-import { audit, auditErrorHandler, auditMiddleware, startAuditTrail } from '../src/index.js';
-import type { AuditTrail } from '../src/index.js';
+import { audit, auditErrorHandler, auditMiddleware } from '../src/express.js';
+import { startAuditTrail } from '../src/sdk.js';
+import type { AuditTrail } from '../src/sdk.js';
 
 /** The fields of the collector's CloudTrail record this test looks at. */
 interface EventRecord {

@@ -134,9 +134,9 @@ describe('identityFromJwt', () => {
 describe('identityFromApiKey', () => {
   const key = 'sk_live_4f9a2c7e1b3d5a6f8e0c';
 
-  it('records a stable fingerprint of the key, never the key', async () => {
+  it('records a stable fingerprint of the key, never the key; without a lookup its owner is Unknown', async () => {
     const identity = await identityFromApiKey()(request({ 'x-api-key': key }));
-    assert.deepEqual(identity, { type: 'IAMUser', accessKeyId: apiKeyId(key) });
+    assert.deepEqual(identity, { type: 'Unknown', accessKeyId: apiKeyId(key) });
     assert.match(apiKeyId(key), /^AK[0-9A-F]{16}$/);
     assert.equal(apiKeyId(key), apiKeyId(key), 'stable');
     assert.notEqual(apiKeyId(key), apiKeyId(`${key}x`), 'distinct keys, distinct ids');
@@ -172,12 +172,22 @@ describe('identityFromApiKey', () => {
     assert.ok(!JSON.stringify(identity).includes(key));
   });
 
-  it('an unknown key (lookup gives undefined) still records the fingerprint', async () => {
-    const resolve = identityFromApiKey({ lookup: () => undefined });
+  it('an unknown key (lookup gives undefined) is Unknown, not an IAMUser, with its fingerprint', async () => {
+    const resolve = identityFromApiKey({ lookup: () => undefined, type: 'IAMUser' });
     assert.deepEqual(await resolve(request({ 'x-api-key': key })), {
-      type: 'IAMUser',
+      type: 'Unknown',
       accessKeyId: apiKeyId(key),
     });
+  });
+
+  it("types a known key's owner as the type option says (default IAMUser) unless lookup says", async () => {
+    const owner = { userName: 'ci-bot' };
+    const byDefault = await identityFromApiKey({ lookup: () => owner })(request({ 'x-api-key': key }));
+    const typed = await identityFromApiKey({ lookup: () => owner, type: 'AWSService' })(
+      request({ 'x-api-key': key }),
+    );
+    assert.equal(byDefault?.type, 'IAMUser');
+    assert.equal(typed?.type, 'AWSService');
   });
 
   it('reads a custom header', async () => {

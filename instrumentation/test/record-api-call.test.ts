@@ -40,7 +40,10 @@ describe('recordApiCall', () => {
   }
 
   it("returns the call's value, sync or async", async () => {
-    assert.equal(await recordApiCall({ eventName: 'Sync' }, () => 42), 42);
+    assert.equal(
+      recordApiCall({ eventName: 'Sync' }, () => 42),
+      42,
+    );
     const user = { id: 'u-1' };
     assert.equal(
       await recordApiCall({ eventName: 'Async' }, async () => {
@@ -56,7 +59,7 @@ describe('recordApiCall', () => {
     );
   });
 
-  it('records every field of the details', async () => {
+  it('records every field of the details', () => {
     const details: ApiCallDetails = {
       eventName: 'CreateUser',
       eventSource: 'iam.example.com',
@@ -86,7 +89,10 @@ describe('recordApiCall', () => {
       errorCode: 'PartialFailure',
       errorMessage: 'one of two groups was not joined',
     };
-    assert.equal(await recordApiCall(details, () => 'done'), 'done');
+    assert.equal(
+      recordApiCall(details, () => 'done'),
+      'done',
+    );
     const span = onlySpan();
     const attributes = span.attributes;
     assert.equal(span.name, 'CreateUser');
@@ -135,8 +141,8 @@ describe('recordApiCall', () => {
     assert.equal(span.events.length, 0);
   });
 
-  it('records only what is given: no resource arns or account ids when none is known', async () => {
-    await recordApiCall(
+  it('records only what is given: no resource arns or account ids when none is known', () => {
+    recordApiCall(
       { eventName: 'ListUsers', readOnly: true, resources: [{ type: 'User' }], consoleSession: false },
       () => [],
     );
@@ -151,12 +157,13 @@ describe('recordApiCall', () => {
     assert.equal(attributes[A.ATTR_CRUMBTRAIL_ERROR_CODE], undefined);
   });
 
-  it('rethrows the very same error and records its code, message, status and exception', async () => {
+  it('rethrows the very same error and records its code, message, status and exception', () => {
     const error = new AccessDenied('John may not delete users');
-    await assert.rejects(
-      recordApiCall({ eventName: 'DeleteUser', identity: { userName: 'John' } }, () => {
-        throw error;
-      }),
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'DeleteUser', identity: { userName: 'John' } }, () => {
+          throw error;
+        }),
       (thrown) => thrown === error,
     );
     const span = onlySpan();
@@ -186,14 +193,15 @@ describe('recordApiCall', () => {
     assert.equal(span.status.code, SpanStatusCode.ERROR);
   });
 
-  it('keeps an explicit errorCode and errorMessage over the thrown error', async () => {
-    await assert.rejects(
-      recordApiCall(
-        { eventName: 'CreateUser', errorCode: 'EntityAlreadyExists', errorMessage: 'taken' },
-        () => {
-          throw new Error('duplicate key');
-        },
-      ),
+  it('keeps an explicit errorCode and errorMessage over the thrown error', () => {
+    assert.throws(
+      () =>
+        recordApiCall(
+          { eventName: 'CreateUser', errorCode: 'EntityAlreadyExists', errorMessage: 'taken' },
+          () => {
+            throw new Error('duplicate key');
+          },
+        ),
       /duplicate key/,
     );
     const span = onlySpan();
@@ -201,12 +209,13 @@ describe('recordApiCall', () => {
     assert.equal(span.attributes[A.ATTR_CRUMBTRAIL_ERROR_MESSAGE], 'taken');
   });
 
-  it('records a thrown non-Error as InternalFailure and rethrows it unchanged', async () => {
-    await assert.rejects(
-      recordApiCall({ eventName: 'Odd' }, () => {
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- what some libraries do
-        throw 'plain string';
-      }),
+  it('records a thrown non-Error as InternalFailure and rethrows it unchanged', () => {
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'Odd' }, () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- what some libraries do
+          throw 'plain string';
+        }),
       (thrown) => thrown === 'plain string',
     );
     const span = onlySpan();
@@ -215,10 +224,10 @@ describe('recordApiCall', () => {
     assert.equal(span.status.code, SpanStatusCode.ERROR);
   });
 
-  it('runs inside a child span of the active span, and spans the call starts are its children', async () => {
+  it('runs inside a child span of the active span, and spans the call starts are its children', () => {
     const tracer = trace.getTracer('test');
-    await tracer.startActiveSpan('parent', async (parent) => {
-      await recordApiCall({ eventName: 'CreateUser' }, () => {
+    tracer.startActiveSpan('parent', (parent) => {
+      recordApiCall({ eventName: 'CreateUser' }, () => {
         tracer.startSpan('inner').end();
       });
       parent.end();
@@ -234,72 +243,163 @@ describe('recordApiCall', () => {
     assert.equal(parent.attributes[A.ATTR_CRUMBTRAIL_EVENT_NAME], undefined);
   });
 
-  it('starts a root span when none is active', async () => {
-    await recordApiCall({ eventName: 'Root' }, () => undefined);
+  it('starts a root span when none is active', () => {
+    recordApiCall({ eventName: 'Root' }, () => undefined);
     assert.equal(onlySpan().parentSpanContext, undefined);
   });
 
-  it('uses the given span kind', async () => {
-    await recordApiCall({ eventName: 'ConsumeMessage' }, () => undefined, { kind: SpanKind.CONSUMER });
+  it('uses the given span kind', () => {
+    recordApiCall({ eventName: 'ConsumeMessage' }, () => undefined, { kind: SpanKind.CONSUMER });
     assert.equal(onlySpan().kind, SpanKind.CONSUMER);
     tracing.exporter.reset();
-    await recordApiCall({ eventName: 'RunJob' }, () => undefined, { kind: SpanKind.INTERNAL });
+    recordApiCall({ eventName: 'RunJob' }, () => undefined, { kind: SpanKind.INTERNAL });
     assert.equal(onlySpan().kind, SpanKind.INTERNAL);
   });
 
-  it('honours a redaction option', async () => {
-    await recordApiCall(
-      { eventName: 'Charge', requestParameters: { iban: 'DE00', amount: 3 } },
-      () => undefined,
-      {
-        redaction: { keys: ['iban'] },
-      },
-    );
+  it('honours a redaction option', () => {
+    recordApiCall({ eventName: 'Charge', requestParameters: { iban: 'DE00', amount: 3 } }, () => undefined, {
+      redaction: { keys: ['iban'] },
+    });
     assert.deepEqual(JSON.parse(String(onlySpan().attributes[A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS])), {
       iban: '[REDACTED]',
       amount: 3,
     });
   });
 
-  it('omits requestParameters over 100 KB and records their size instead', async () => {
+  it('omits requestParameters over 100 KB and records their size instead', () => {
     const requestParameters = {
       items: Array.from({ length: 2000 }, (_, index) => `item-${index}-${'x'.repeat(60)}`),
     };
     const size = Buffer.byteLength(JSON.stringify(requestParameters), 'utf8');
     assert.ok(size > 100 * 1024);
-    await recordApiCall({ eventName: 'BatchPut', requestParameters }, () => undefined);
+    recordApiCall({ eventName: 'BatchPut', requestParameters }, () => undefined);
     const { attributes } = onlySpan();
     assert.equal(attributes[A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS], undefined);
     assert.equal(attributes[A.ATTR_CRUMBTRAIL_REQUEST_PARAMETERS_OMITTED_BYTES], size);
   });
 
-  it('omits responseElements over 100 KB and records their size instead', async () => {
+  it('omits responseElements over 100 KB and records their size instead', () => {
     const responseElements = {
       blob: 'y'.repeat(3000),
       list: Array.from({ length: 1000 }, () => 'z'.repeat(100)),
     };
     const size = Buffer.byteLength(JSON.stringify(responseElements), 'utf8');
     assert.ok(size > 100 * 1024);
-    await recordApiCall({ eventName: 'BatchPut', responseElements }, () => undefined);
+    recordApiCall({ eventName: 'BatchPut', responseElements }, () => undefined);
     const { attributes } = onlySpan();
     assert.equal(attributes[A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS], undefined);
     assert.equal(attributes[A.ATTR_CRUMBTRAIL_RESPONSE_ELEMENTS_OMITTED_BYTES], size);
   });
 
-  it('truncates a 5 KB userAgent to 1 KB', async () => {
+  it('truncates a 5 KB userAgent to 1 KB', () => {
     const userAgent = `agent/${'a'.repeat(5 * 1024)}`;
-    await recordApiCall({ eventName: 'Call', userAgent }, () => undefined);
+    recordApiCall({ eventName: 'Call', userAgent }, () => undefined);
     const recorded = String(onlySpan().attributes[A.ATTR_USER_AGENT_ORIGINAL]);
     assert.equal(recorded.length, 1024);
     assert.equal(recorded, userAgent.slice(0, 1024));
   });
 
-  it('truncates on a character boundary, never splitting a multi-byte character', async () => {
+  it('truncates on a character boundary, never splitting a multi-byte character', () => {
     // 'é' is 2 bytes of UTF-8: 1023 ASCII bytes leave no room for a whole one within 1024.
     const errorMessage = `${'m'.repeat(1023)}${'é'.repeat(100)}`;
-    await recordApiCall({ eventName: 'Call', errorCode: 'X', errorMessage }, () => undefined);
+    recordApiCall({ eventName: 'Call', errorCode: 'X', errorMessage }, () => undefined);
     const recorded = String(onlySpan().attributes[A.ATTR_CRUMBTRAIL_ERROR_MESSAGE]);
     assert.equal(recorded, 'm'.repeat(1023));
     assert.ok(Buffer.byteLength(recorded, 'utf8') <= 1024);
+  });
+
+  it("returns a sync callback's value as it is, and a Promise only for an async one", async () => {
+    const value: number = recordApiCall({ eventName: 'CountUsers' }, () => 42);
+    assert.equal(value, 42, 'not a Promise');
+    const pending = recordApiCall({ eventName: 'ListUsers' }, () => Promise.resolve(['mary']));
+    assert.ok(pending instanceof Promise);
+    assert.deepEqual(await pending, ['mary']);
+    const error = new AccessDenied('no');
+    assert.throws(
+      () =>
+        recordApiCall({ eventName: 'DeleteUser' }, () => {
+          throw error;
+        }),
+      (thrown) => thrown === error,
+      'a sync throw is rethrown synchronously',
+    );
+    assert.deepEqual(
+      tracing.exporter.getFinishedSpans().map((span) => span.attributes[A.ATTR_CRUMBTRAIL_ERROR_CODE]),
+      [undefined, undefined, 'AccessDenied'],
+      'every span ended, the failed one with its code',
+    );
+  });
+
+  it('records a plain Error (and a built-in TypeError) as InternalFailure, with its message', async () => {
+    assert.throws(() =>
+      recordApiCall({ eventName: 'CreateUser' }, () => {
+        throw new Error('database unreachable');
+      }),
+    );
+    await assert.rejects(
+      recordApiCall({ eventName: 'CreateUser' }, async () => {
+        await Promise.resolve();
+        throw new TypeError("Cannot read properties of undefined (reading 'name')");
+      }),
+    );
+    const spans = tracing.exporter.getFinishedSpans();
+    assert.deepEqual(
+      spans.map((span) => [
+        span.attributes[A.ATTR_CRUMBTRAIL_ERROR_CODE],
+        span.attributes[A.ATTR_CRUMBTRAIL_ERROR_MESSAGE],
+      ]),
+      [
+        ['InternalFailure', 'database unreachable'],
+        ['InternalFailure', "Cannot read properties of undefined (reading 'name')"],
+      ],
+    );
+  });
+
+  it('infers readOnly from List/Get/Describe/Head names unless told', () => {
+    const names = [
+      'ListUsers',
+      'GetUser',
+      'DescribeInstances',
+      'HeadObject',
+      'Get',
+      'CreateUser',
+      'Listen',
+      'Getaway',
+      'DeleteUser',
+    ];
+    for (const eventName of names) recordApiCall({ eventName }, () => undefined);
+    recordApiCall({ eventName: 'GetSessionToken', readOnly: false }, () => undefined);
+    recordApiCall({ eventName: 'RunReport', readOnly: true }, () => undefined);
+    assert.deepEqual(
+      tracing.exporter
+        .getFinishedSpans()
+        .map((span) => [span.name, span.attributes[A.ATTR_CRUMBTRAIL_READ_ONLY]]),
+      [
+        ['ListUsers', true],
+        ['GetUser', true],
+        ['DescribeInstances', true],
+        ['HeadObject', true],
+        ['Get', true],
+        ['CreateUser', false],
+        ['Listen', false],
+        ['Getaway', false],
+        ['DeleteUser', false],
+        ['GetSessionToken', false],
+        ['RunReport', true],
+      ],
+    );
+  });
+
+  it('fills requestID: the one given, else a new UUID per call', () => {
+    recordApiCall({ eventName: 'GetUser', requestId: 'req-42' }, () => undefined);
+    recordApiCall({ eventName: 'GetUser' }, () => undefined);
+    recordApiCall({ eventName: 'GetUser' }, () => undefined);
+    const ids = tracing.exporter
+      .getFinishedSpans()
+      .map((span) => span.attributes[A.ATTR_CRUMBTRAIL_REQUEST_ID]);
+    assert.equal(ids[0], 'req-42');
+    assert.match(String(ids[1]), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(String(ids[2]), /^[0-9a-f]{8}-/);
+    assert.notEqual(ids[1], ids[2]);
   });
 });

@@ -759,3 +759,39 @@ describe('Redactor: top-level values', () => {
     assert.equal(redactor.document({ toJSON: () => null }), undefined);
   });
 });
+
+describe('Redactor: card numbers by value', () => {
+  it('redacts a Luhn-valid card number under any key, spaced, dashed or bare, and as a number', () => {
+    assert.deepEqual(
+      parsed(
+        redactor.document({
+          card: '4111 1111 1111 1111',
+          payment: { pan: '5500-0000-0000-0004' },
+          list: ['378282246310005'],
+          asNumber: 4111111111111111,
+        }),
+      ),
+      { card: R, payment: { pan: R }, list: [R], asNumber: R },
+    );
+  });
+
+  it('redacts card numbers inside free text and keeps the rest of the text', () => {
+    assert.deepEqual(
+      parsed(redactor.document({ note: 'paid with 4111-1111-1111-1111, then 5500 0000 0000 0004 too' })),
+      { note: `paid with ${R}, then ${R} too` },
+    );
+  });
+
+  it('keeps digit runs that fail the Luhn check or are too short or too long for a card', () => {
+    const kept = {
+      orderId: '4111 1111 1111 1112',
+      phone: '+44 20 7946 0958',
+      isbn: '978-3-16-148410-0',
+      twelve: '411111111116',
+      twenty: '41111111111111111111',
+      count: 1234567890123456,
+      date: '2026-12-02',
+    };
+    assert.deepEqual(parsed(redactor.document(kept)), kept);
+  });
+});

@@ -28,8 +28,11 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 import { CountingBatchSpanProcessor } from '../src/dropped-span-counter.js';
 import type { UndeliveredReport } from '../src/undelivered-report.js';
-import { createAuditSpanProcessor, startAuditTrail } from '../src/setup.js';
-import type { AuditTrail, AuditTrailSetup } from '../src/setup.js';
+import { ATTR_CRUMBTRAIL_EVENT_NAME } from '../src/attributes.js';
+import { auditHandler } from '../src/node-http.js';
+import { createAuditSpanProcessor } from '../src/audit-span-processor.js';
+import { startAuditTrail } from '../src/sdk.js';
+import type { AuditTrail, AuditTrailSetup } from '../src/sdk.js';
 
 // ---------------------------------------------------------------------------------------------
 // A local OTLP/HTTP receiver that records what the exporters send
@@ -162,7 +165,7 @@ function endSpans(processor: CountingBatchSpanProcessor, count: number): void {
   });
   const tracer = provider.getTracer('queue-test');
   for (let i = 0; i < count; i++) {
-    tracer.startSpan(`call ${i}`).end();
+    tracer.startSpan(`call ${i}`, { attributes: { [ATTR_CRUMBTRAIL_EVENT_NAME]: `Call${i}` } }).end();
   }
 }
 
@@ -221,7 +224,11 @@ describe('startAuditTrail and the counting span processor', () => {
   }
 
   function endServerSpan(name: string): void {
-    trace.getTracer('setup-test').startSpan(name, { kind: SpanKind.SERVER }).end();
+    // An audit span: the audit processor forwards no other.
+    trace
+      .getTracer('setup-test')
+      .startSpan(name, { kind: SpanKind.SERVER, attributes: { [ATTR_CRUMBTRAIL_EVENT_NAME]: name } })
+      .end();
   }
 
   it('exports protobuf to <endpoint>/v1/traces by default, with the configured headers', async () => {
@@ -366,7 +373,14 @@ describe('startAuditTrail and the counting span processor', () => {
       isRemote: true,
     });
 
-    trace.getTracer('setup-test').startSpan('DeleteUser', { kind: SpanKind.SERVER }, unsampledParent).end();
+    trace
+      .getTracer('setup-test')
+      .startSpan(
+        'DeleteUser',
+        { kind: SpanKind.SERVER, attributes: { [ATTR_CRUMBTRAIL_EVENT_NAME]: 'DeleteUser' } },
+        unsampledParent,
+      )
+      .end();
     await trail.forceFlush();
 
     assert.equal(trail.stats().exported, 1);
@@ -450,9 +464,12 @@ describe('startAuditTrail and the counting span processor', () => {
     // The instrumentation patches `http` when it is required after the SDK started (as an
     // application loaded after `node --import ./audit.js` would).
     const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
-    const app = http.createServer((_request, response) => {
-      response.end('ok');
-    });
+    // Audited, so that the server span is an audit span (the only kind the audit processor sends).
+    const app = http.createServer(
+      auditHandler({ eventName: 'CreateUser' }, (_request, response) => {
+        response.end('ok');
+      }),
+    );
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = app.address() as AddressInfo;

@@ -10,12 +10,9 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  ATTR_CLOUD_ACCOUNT_ID,
-  ATTR_CLOUD_REGION,
-  auditPlugin,
-  startAuditTrail,
-} from '@crumbtrail/instrumentation';
+import { ATTR_CLOUD_ACCOUNT_ID, ATTR_CLOUD_REGION } from '@crumbtrail/instrumentation';
+import { auditPlugin } from '@crumbtrail/instrumentation/fastify';
+import { startAuditTrail } from '@crumbtrail/instrumentation/sdk';
 import type { AuditResource } from '@crumbtrail/instrumentation';
 import {
   ACCOUNT_ID,

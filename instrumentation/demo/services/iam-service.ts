@@ -12,14 +12,9 @@
 import { createServer } from 'node:http';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
-import {
-  ATTR_CLOUD_ACCOUNT_ID,
-  ATTR_CLOUD_REGION,
-  audit,
-  auditErrorHandler,
-  auditMiddleware,
-  startAuditTrail,
-} from '@crumbtrail/instrumentation';
+import { ATTR_CLOUD_ACCOUNT_ID, ATTR_CLOUD_REGION } from '@crumbtrail/instrumentation';
+import { audit, auditErrorHandler, auditMiddleware } from '@crumbtrail/instrumentation/express';
+import { startAuditTrail } from '@crumbtrail/instrumentation/sdk';
 import type { AuditResource } from '@crumbtrail/instrumentation';
 import { ACCOUNT_ID, DEMO_SERVICE_VERSION, EVENT_SOURCES, REGION, userArn } from '../directory/account.js';
 import { INITIAL_IAM_USERS } from '../directory/initial-state.js';

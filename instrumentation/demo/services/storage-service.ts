@@ -13,10 +13,11 @@ import {
   ATTR_CLOUD_REGION,
   ATTR_CRUMBTRAIL_ERROR_CODE,
   ATTR_CRUMBTRAIL_ERROR_MESSAGE,
-  auditHandler,
-  startAuditTrail,
 } from '@crumbtrail/instrumentation';
-import type { AuditResource, NodeHttpAuditOptions } from '@crumbtrail/instrumentation';
+import type { AuditResource } from '@crumbtrail/instrumentation';
+import { auditHandler } from '@crumbtrail/instrumentation/http';
+import type { NodeHttpAuditOptions } from '@crumbtrail/instrumentation/http';
+import { startAuditTrail } from '@crumbtrail/instrumentation/sdk';
 import {
   ACCOUNT_ID,
   DEMO_SERVICE_VERSION,

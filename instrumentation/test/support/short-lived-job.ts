@@ -5,7 +5,8 @@
  * or "shutdown" (await trail.shutdown(), then return). It prints one JSON line when its work is
  * done, and another once shutdown() resolved.
  */
-import { recordApiCall, startAuditTrail } from '../../src/index.js';
+import { recordApiCall } from '../../src/index.js';
+import { startAuditTrail } from '../../src/sdk.js';
 
 const endpoint = process.env.JOB_COLLECTOR_URL ?? '';
 const ending = process.env.JOB_ENDING ?? 'return';
@@ -21,7 +22,7 @@ const trail = startAuditTrail({
 });
 
 for (let i = 0; i < calls; i++) {
-  await recordApiCall(
+  recordApiCall(
     {
       eventName: 'RotateKeys',
       identity: { type: 'AWSService', invokedBy: 'cron', userName: process.env.JOB_RUN ?? 'job' },

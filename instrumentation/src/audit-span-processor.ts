@@ -1,22 +1,17 @@
 /*
- * One call to start exporting audit spans to a crumbtrail collector: an OpenTelemetry NodeSDK
- * with an OTLP/HTTP trace exporter and a CountingBatchSpanProcessor sized for audit data.
+ * The audit span processor for any OpenTelemetry SDK: a CountingBatchSpanProcessor sized for audit
+ * data, exporting over OTLP/HTTP to a crumbtrail collector (./sdk.ts starts a NodeSDK around it).
  *
  * Precedence everywhere: an explicit option, then the standard OTEL_* environment variable, then
  * the crumbtrail default.
  */
 import { diag } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { getNumberFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { AlwaysOnSampler } from '@opentelemetry/sdk-trace-base';
-import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
+import { isAuditSpan } from './audit-span-filter.js';
 import { CountingBatchSpanProcessor, resolveSizeOption } from './dropped-span-counter.js';
 import type { SpanStats } from './dropped-span-counter.js';
 import type { UndeliveredReport } from './undelivered-report.js';
@@ -49,8 +44,19 @@ export interface AuditSpanProcessorOptions {
    * OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (these options win per name).
    */
   headers?: Record<string, string>;
-  /** Use this exporter instead of building an OTLP one; endpoint, protocol and headers are then ignored. */
+  /**
+   * Use this exporter instead of building an OTLP one (endpoint, protocol and headers are then
+   * ignored): one that sends to the crumbtrail collector, e.g. an OTLPTraceExporter from
+   * @opentelemetry/exporter-trace-otlp-proto with the collector's URL. Never your ordinary traces'
+   * exporter: give that one its own processor (and withoutAuditAttributes()).
+   */
   exporter?: SpanExporter;
+  /**
+   * true (default): only audit spans (crumbtrail.event.name set) are queued and sent to the
+   * collector; the app's other spans (client calls, database spans) stay out of the audit queue.
+   * false: every span the SDK ends, e.g. for a collector started with --derive-from-http-spans.
+   */
+  auditSpansOnly?: boolean;
   /** Default: OTEL_BSP_MAX_QUEUE_SIZE, else 65,536. */
   maxQueueSize?: number;
   /** Default: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else 512. */
@@ -82,31 +88,6 @@ export interface AuditSpanProcessorOptions {
   onUndelivered?: (report: UndeliveredReport) => void;
 }
 
-export interface AuditTrailSetup extends AuditSpanProcessorOptions {
-  /** service.name; also the default eventSource of every audit event. Wins over OTEL_SERVICE_NAME. */
-  serviceName: string;
-  /** service.version. */
-  serviceVersion?: string;
-  /**
-   * More resource attributes, e.g. `{ 'cloud.region': 'eu-west-1', 'cloud.account.id': '123456789012' }`
-   * (awsRegion and recipientAccountId of the audit events). OTEL_RESOURCE_ATTRIBUTES is applied over
-   * them, as NodeSDK does.
-   */
-  resourceAttributes?: Attributes;
-  /**
-   * Passed to NodeSDK. Default: none. Add `new HttpInstrumentation()` from
-   * @opentelemetry/instrumentation-http (installed separately) so each request gets the server
-   * span that audit attributes are set on, and start the audit trail before the application loads
-   * `http` (e.g. from a module loaded with `node --import`).
-   */
-  instrumentations?: NodeSDKConfiguration['instrumentations'];
-  /**
-   * Default: always on, ignoring OTEL_TRACES_SAMPLER. The SDK's usual parent-based sampler would
-   * let a caller skip its own audit event by sending a `traceparent` header flagged not sampled.
-   */
-  sampler?: Sampler;
-}
-
 export interface AuditTrail {
   /** Counts of audit spans ended, exported, failed, dropped, queued and being exported. */
   stats(): SpanStats;
@@ -122,7 +103,8 @@ export interface AuditTrail {
 
 /**
  * A span processor for an OpenTelemetry SDK you set up yourself: the audit queue sizing plus drop
- * counting and reporting, exporting over OTLP/HTTP (or to `options.exporter`).
+ * counting and reporting, forwarding only audit spans (unless auditSpansOnly: false) over OTLP/HTTP
+ * to the collector (or to `options.exporter`).
  */
 export function createAuditSpanProcessor(
   options: AuditSpanProcessorOptions = {},
@@ -148,65 +130,10 @@ export function createAuditSpanProcessor(
     onDropped: options.onDroppedSpans,
     shutdownTimeoutMillis: options.shutdownTimeoutMillis,
     flushOnExit: options.flushOnExit ?? true,
+    spanFilter: options.auditSpansOnly === false ? undefined : isAuditSpan,
     destination: options.exporter === undefined ? otlpTracesUrl(options.endpoint) : undefined,
     onUndelivered: options.onUndelivered,
   });
-}
-
-/**
- * Starts an OpenTelemetry NodeSDK that exports every span to a crumbtrail collector and registers
- * it globally (tracer provider, context manager, propagator). Metrics and logs are not set up:
- * the collector only receives traces.
- */
-export function startAuditTrail(config: AuditTrailSetup): AuditTrail {
-  const processor = createAuditSpanProcessor(config);
-  const instrumentations = config.instrumentations ?? [];
-  const sdk = new NodeSDK({
-    // Merged over the default resource, otherwise telemetry.sdk.* is lost; NodeSDK then applies
-    // the detected resources (OTEL_RESOURCE_ATTRIBUTES, process, host) over this one.
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        ...config.resourceAttributes,
-        [ATTR_SERVICE_NAME]: config.serviceName,
-        ...(config.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: config.serviceVersion }),
-      }),
-    ),
-    // NodeSDK merges this last, so the service named in code wins over OTEL_SERVICE_NAME: it is
-    // the eventSource of the audit events and must not change with the deployment environment.
-    serviceName: config.serviceName,
-    spanProcessors: [processor],
-    sampler: config.sampler ?? new AlwaysOnSampler(),
-    instrumentations,
-    // Without these NodeSDK would export metrics and logs over OTLP as well, which the collector
-    // rejects. NodeSDK still registers an empty global logger provider, so an application that
-    // also wants OpenTelemetry logs should build its own SDK around createAuditSpanProcessor().
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
-
-  let shutdown: Promise<void> | undefined;
-  return {
-    stats: () => processor.stats(),
-    forceFlush: () => processor.forceFlush(),
-    shutdown: () => {
-      if (shutdown === undefined) {
-        // NodeSDK leaves instrumentations patched after shutdown; they would keep creating spans
-        // that a shut-down processor can only count as dropped.
-        for (const instrumentation of instrumentations.flat()) {
-          instrumentation.disable();
-        }
-        shutdown = sdk
-          .shutdown()
-          .then(undefined, (error: unknown) => {
-            diag.error('crumbtrail: OpenTelemetry SDK shutdown failed', error);
-          })
-          // Also covers OTEL_SDK_DISABLED, where NodeSDK never registered (or shuts down) the processor.
-          .then(() => processor.shutdown());
-      }
-      return shutdown;
-    },
-  };
 }
 
 function createOtlpTraceExporter(options: AuditSpanProcessorOptions): SpanExporter {
