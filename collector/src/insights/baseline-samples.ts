@@ -4,8 +4,10 @@
  * the same kind only (weekday or weekend, UTC), so Monday morning is compared with other weekday
  * mornings, not with Sunday night. Before that, and on the first day of a kind the series has not
  * seen yet (an API born on a Saturday, on its first Monday), the series is "warming up" and the
- * baseline is its trailing hour. Minutes inside an insight never count:
- * an incident must not teach the detector that incidents are normal.
+ * baseline is its trailing hour. Minutes inside an insight do not count: an incident must not
+ * teach the detector that incidents are normal. Unless they are most of the seasonal samples
+ * (issue 13): then the series bursts at that time of day as a rule, and leaving its bursts out
+ * would judge every later burst by the few minutes between them, alarming for ever.
  */
 import type { DetectorSettings } from './insight-settings.js';
 import { MINUTES_PER_DAY } from './insight-settings.js';
@@ -31,12 +33,19 @@ function isWeekend(minute: number): boolean {
   return day === 0 || day === 6;
 }
 
+/**
+ * When more than this share of the seasonal samples lies inside insights, they all count. Half:
+ * a single incident, even one lasting the whole slot on one day of a week, stays excluded.
+ */
+export const MAX_EXCLUDED_SHARE = 0.5;
+
 export function collectBaseline(
   minute: number,
   firstMinute: number,
   counts: MinuteCounts,
   isExcluded: (minute: number) => boolean,
   settings: DetectorSettings,
+  maxExcludedShare = MAX_EXCLUDED_SHARE,
 ): BaselineSamples {
   const samples: BaselineSamples = { kind: 'warming-up', calls: [], errors: [] };
   const half = settings.slotHalfWidthMinutes;
@@ -59,12 +68,19 @@ export function collectBaseline(
     return samples;
   }
   samples.kind = 'seasonal';
+  let excluded = 0;
   for (const slot of sameKindSlots) {
     for (let m = Math.max(slot - half, firstMinute); m <= slot + half; m++) {
-      if (isExcluded(m)) continue;
+      if (isExcluded(m)) {
+        excluded++;
+        continue;
+      }
       samples.calls.push(counts.calls(m));
       samples.errors.push(counts.errors(m));
     }
+  }
+  if (excluded > maxExcludedShare * (excluded + samples.calls.length)) {
+    return collectBaseline(minute, firstMinute, counts, () => false, settings, 1);
   }
   return samples;
 }
