@@ -77,6 +77,14 @@ export interface InsightSpan {
   startFigures?: InsightFigures;
 }
 
+/** The middle value (mean of the two middle ones); 0 without values. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
 /** Fewer baseline minutes than this say too little to judge by. */
 const MIN_BASELINE_SAMPLES = 5;
 
@@ -97,12 +105,15 @@ export interface DetectorMechanisms {
   capExclusion: boolean;
   /** Judge call rates on windowed sums as well as single minutes. */
   accumulate: boolean;
+  /** A rise must also clear what the same minute of the day usually sees (cron jobs). */
+  sameMinute: boolean;
 }
 
 export const DEFAULT_MECHANISMS: DetectorMechanisms = {
   level: 'one-sided',
   capExclusion: true,
   accumulate: true,
+  sameMinute: true,
 };
 
 /** What a minute (or a window of minutes) shows against its baseline, in one direction. */
@@ -240,7 +251,7 @@ export class SeriesDetector {
       return notJudged;
     }
     return this.type === 'ApiCallRateInsight'
-      ? this.scoreCalls(minute, counts.calls(minute), baseline.calls, baseline.kind)
+      ? this.scoreCalls(minute, counts.calls(minute), baseline.calls, baseline.sameMinute, baseline.kind)
       : this.scoreErrors(minute, counts, baseline.calls, baseline.errors, baseline.kind);
   }
 
@@ -248,18 +259,25 @@ export class SeriesDetector {
     minute: number,
     calls: number,
     baselineCalls: readonly number[],
+    sameMinute: readonly number[],
     kind: BaselineKind,
   ): MinuteEvaluation {
     const { settings } = this;
     const moments = baselineMoments(baselineCalls);
+    const usual = this.mechanisms.sameMinute ? median(sameMinute) : 0;
     const seasonal = kind === 'seasonal';
     const up = seasonal ? this.level.rise : 1;
     const down = seasonal ? this.level.drop : 1;
-    this.window.push(minute, calls, moments.expected, moments.deviation ** 2, settings.minExcess);
+    // The most one minute adds to a window: as much as an unusual minute of its own would need.
+    const riseCap = moments.expected * up * settings.minRatio + settings.minExcess;
+    this.window.push(minute, calls, moments.expected, moments.deviation ** 2, riseCap);
     const { window } = this;
     const windowDeviation = Math.sqrt(window.variance);
+    const single = riseEvidence(calls, moments.expected * up, moments.deviation * up, 1);
+    // A minute no higher than this exact time of day usually is (a cron job's minute) is no rise.
+    if (usual > 0) single.ratio = Math.min(single.ratio, calls / usual);
     const rise = this.judge(
-      riseEvidence(calls, moments.expected * up, moments.deviation * up, 1),
+      single,
       window.full
         ? riseEvidence(window.observed, window.expected * up, windowDeviation * up, window.minutes)
         : undefined,

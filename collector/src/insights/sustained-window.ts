@@ -1,9 +1,11 @@
 /*
  * The last few judged minutes of a call-rate series, summed: observed calls, expected calls and
  * the variance the baseline gives each minute. A modest rise that lasts (5–7 calls a minute where
- * 1.5 are usual) never makes one minute unusual, but its window sums do (issue 13). Each minute
- * counts at most `clip` calls above (or below) its expectation, so one spike cannot make a window
- * of ordinary minutes look like a lasting rise: a single minute is judged on its own. A ring with
+ * 1.5 are usual) never makes one minute unusual, but its window sums do (issue 13); so does a 3×
+ * burst on a series so noisy that no single minute of it stands out. Toward a rise each minute
+ * counts at most `riseCap` calls, so one spike cannot make a window of ordinary minutes look like
+ * a lasting rise: a single minute is judged on its own. (A drop needs no cap: one empty minute
+ * among ordinary ones is a fraction of the window's expectation.) A ring with
  * running sums, so each minute costs O(1). A minute that could not be judged empties it: the
  * window always holds consecutive judged minutes.
  */
@@ -16,9 +18,9 @@ export class SustainedWindow {
   private count = 0;
   private next = 0;
   private lastMinute = Number.NaN;
-  /** Calls, each minute's at most `clip` above its expectation: what a rise is judged on. */
+  /** Calls, each minute's capped at `riseCap`: what a rise is judged on. */
   observed = 0;
-  /** Calls, each minute's at most `clip` below its expectation: what a drop is judged on. */
+  /** Calls as seen: what a drop is judged on. */
   lowObserved = 0;
   expected = 0;
   variance = 0;
@@ -47,7 +49,7 @@ export class SustainedWindow {
     this.lastMinute = Number.NaN;
   }
 
-  push(minute: number, calls: number, expected: number, variance: number, clip: number): void {
+  push(minute: number, calls: number, expected: number, variance: number, riseCap: number): void {
     this.lastExpected = expected;
     if (this.minutes === 0) return;
     if (!Number.isNaN(this.lastMinute) && minute !== this.lastMinute + 1) this.reset();
@@ -58,8 +60,8 @@ export class SustainedWindow {
       this.expected -= this.expectedRing[this.next] ?? 0;
       this.variance -= this.varianceRing[this.next] ?? 0;
     } else this.count++;
-    const observed = Math.min(calls, expected + clip);
-    const lowObserved = Math.max(calls, expected - clip);
+    const observed = Math.min(calls, riseCap);
+    const lowObserved = calls;
     this.observedRing[this.next] = observed;
     this.lowObservedRing[this.next] = lowObserved;
     this.expectedRing[this.next] = expected;
