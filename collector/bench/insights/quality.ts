@@ -451,9 +451,14 @@ export const ABLATIONS: readonly { name: string; mechanisms: DetectorMechanisms 
   { name: 'level off', mechanisms: { ...DEFAULT_MECHANISMS, level: 'off' } },
   { name: 'exclusion not capped', mechanisms: { ...DEFAULT_MECHANISMS, capExclusion: false } },
   { name: 'no accumulation', mechanisms: { ...DEFAULT_MECHANISMS, accumulate: false } },
-  { name: 'no same-minute peak', mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false } },
+  { name: 'no same-minute guard', mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false } },
   {
     name: 'none of them (the old detector)',
-    mechanisms: { level: 'two-sided', capExclusion: false, accumulate: false, sameMinute: false },
+    mechanisms: {
+      level: 'two-sided',
+      capExclusion: false,
+      accumulate: false,
+      sameMinute: false,
+    },
   },
 ];

@@ -64,6 +64,7 @@ interface CollectorFlags {
   insightsStartAfter: number;
   insightsEndAfter: number;
   insightsReadCalls: boolean;
+  insightsDetectDrops: boolean;
   insightsIntervalSeconds: number;
   insightsLatenessSeconds: number;
   insightsMaxSeries: number;
@@ -310,6 +311,12 @@ export function collectorCommand(): Command {
       ).default(i.countsReadCalls),
     )
     .addOption(
+      new Option(
+        '--insights-detect-drops',
+        'Insights: report call-rate drops too, e.g. an API falling silent (default: increases only, as CloudTrail) (env: CRUMBTRAIL_INSIGHTS_DETECT_DROPS=true|false)',
+      ).default(i.detector.detectDrops),
+    )
+    .addOption(
       new Option('--insights-interval-seconds <seconds>', 'Insights: how often to evaluate')
         .env('CRUMBTRAIL_INSIGHTS_INTERVAL_SECONDS')
         .argParser(integer(1, 3600))
@@ -402,6 +409,7 @@ export function configFromCommand(command: Command): CollectorConfig {
         minRatio: flags.insightsMinRatio,
         startAfter: flags.insightsStartAfter,
         endAfter: flags.insightsEndAfter,
+        detectDrops: switchSetting(command, 'insightsDetectDrops', 'CRUMBTRAIL_INSIGHTS_DETECT_DROPS'),
       },
       countsReadCalls: switchSetting(command, 'insightsReadCalls', 'CRUMBTRAIL_INSIGHTS_READ_CALLS'),
       intervalMs: flags.insightsIntervalSeconds * 1000,

@@ -5,7 +5,7 @@
  * in the middle of an incident ends nothing.
  */
 import { sum } from 'simple-statistics';
-import type { BaselineKind, MinuteCounts } from './baseline-samples.js';
+import type { BaselineKind, BaselineSamples, MinuteCounts } from './baseline-samples.js';
 import { MAX_EXCLUDED_SHARE, collectBaseline } from './baseline-samples.js';
 import { ExcludedSpans } from './excluded-spans.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
@@ -171,6 +171,8 @@ export class SeriesDetector {
   private direction: Direction = 'increase';
   private usualRun = 0;
   private readonly spans = new ExcludedSpans();
+  /** The latest call-rate minute's seasonal expectation before the level: what the level learns. */
+  private lastBaseExpected = 0;
 
   constructor(
     readonly type: InsightType,
@@ -251,26 +253,32 @@ export class SeriesDetector {
       return notJudged;
     }
     return this.type === 'ApiCallRateInsight'
-      ? this.scoreCalls(minute, counts.calls(minute), baseline.calls, baseline.sameMinute, baseline.kind)
+      ? this.scoreCalls(minute, counts.calls(minute), baseline, baseline.kind)
       : this.scoreErrors(minute, counts, baseline.calls, baseline.errors, baseline.kind);
   }
 
   private scoreCalls(
     minute: number,
     calls: number,
-    baselineCalls: readonly number[],
-    sameMinute: readonly number[],
+    baseline: BaselineSamples,
     kind: BaselineKind,
   ): MinuteEvaluation {
-    const { settings } = this;
-    const moments = baselineMoments(baselineCalls);
-    const usual = this.mechanisms.sameMinute ? median(sameMinute) : 0;
+    const { settings, mechanisms } = this;
+    const moments = baselineMoments(baseline.calls);
+    const usual = mechanisms.sameMinute ? median(baseline.sameMinute) : 0;
     const seasonal = kind === 'seasonal';
     const up = seasonal ? this.level.rise : 1;
     const down = seasonal ? this.level.drop : 1;
-    // The most one minute adds to a window: as much as an unusual minute of its own would need.
-    const riseCap = moments.expected * up * settings.minRatio + settings.minExcess;
-    this.window.push(minute, calls, moments.expected, moments.deviation ** 2, riseCap);
+    // The most one minute adds to a window: twice what an unusual minute of its own would need.
+    // One spike then leaves a window of ordinary minutes below minRatio (or, at under 2 calls a
+    // minute, below minCount); a burst's minutes, noisy around 3×, keep most of their weight.
+    // In the window a cron job's minute (one that usually sees at least the elevated margin,
+    // 1.75× by default) is expected at what that minute usually sees.
+    this.lastBaseExpected = moments.expected;
+    const recurring = usual >= moments.expected * (1 + (settings.minRatio - 1) / 2);
+    const windowExpected = recurring ? usual : moments.expected;
+    const riseCap = 2 * windowExpected * up * settings.minRatio + settings.minExcess;
+    this.window.push(minute, calls, windowExpected, moments.deviation ** 2, riseCap);
     const { window } = this;
     const windowDeviation = Math.sqrt(window.variance);
     const single = riseEvidence(calls, moments.expected * up, moments.deviation * up, 1);
@@ -371,7 +379,7 @@ export class SeriesDetector {
       observedNumerator: evaluation.observed * weight,
       expectedNumerator: evaluation.expected * weight,
       calls,
-      baseExpected: this.window.lastExpected,
+      baseExpected: this.lastBaseExpected,
       score: evaluation.score,
       baselineKind: evaluation.baselineKind ?? 'warming-up',
     };

@@ -24,8 +24,6 @@ export class SustainedWindow {
   lowObserved = 0;
   expected = 0;
   variance = 0;
-  /** The latest minute's expectation, before any level. */
-  lastExpected = 0;
 
   /** A window of 0 minutes never fills: accumulation is off. */
   constructor(readonly minutes: number) {
@@ -50,7 +48,6 @@ export class SustainedWindow {
   }
 
   push(minute: number, calls: number, expected: number, variance: number, riseCap: number): void {
-    this.lastExpected = expected;
     if (this.minutes === 0) return;
     if (!Number.isNaN(this.lastMinute) && minute !== this.lastMinute + 1) this.reset();
     this.lastMinute = minute;
