@@ -200,12 +200,7 @@ function dropRows(dataSet: SyntheticDataSet): ResultRow[] {
       formatNumber(report.falseAlarmsPerSeriesWeek, 2),
       '',
     ),
-    row(
-      'insights drops',
-      'with detectDrops: recall, all material incidents',
-      recallText(report.recall),
-      '',
-    ),
+    row('insights drops', 'with detectDrops: recall, all material incidents', recallText(report.recall), ''),
   ];
 }
 
@@ -271,7 +266,8 @@ function costRows(): ResultRow[] {
 function falseAlarmRows(comparison: QualityComparison): ResultRow[] {
   const causes = countBy(
     comparison.crumbtrail.falseAlarms,
-    (alarm) => `${alarm.trafficClass}, ${alarm.type === 'ApiCallRateInsight' ? 'call rate' : 'error rate'}, ${alarm.cause}`,
+    (alarm) =>
+      `${alarm.trafficClass}, ${alarm.type === 'ApiCallRateInsight' ? 'call rate' : 'error rate'}, ${alarm.cause}`,
   );
   return [...causes.entries()]
     .sort((a, b) => b[1] - a[1])

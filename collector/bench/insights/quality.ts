@@ -267,7 +267,8 @@ function falseAlarmCause(alarm: Alarm, series: SyntheticSeries): FalseAlarmCause
     minute >= incident.startMinute && minute <= incident.endMinute - 1 + GRACE_MINUTES;
   if (series.incidents.some(nearIncident)) return 'during an incident of another kind';
   for (const change of series.benign) {
-    if (minute >= change.minute && minute < change.minute + MINUTES_PER_DAY) return `${change.kind}, first day`;
+    if (minute >= change.minute && minute < change.minute + MINUTES_PER_DAY)
+      return `${change.kind}, first day`;
   }
   for (const change of series.benign) {
     if (minute >= change.minute && minute < change.minute + DAYS_PER_WEEK * MINUTES_PER_DAY)
@@ -343,7 +344,8 @@ function classifyAlarms(
 
 function seriesWeeksOf(dataSet: SyntheticDataSet, series: readonly SyntheticSeries[]): number {
   let minutes = 0;
-  for (const one of series) minutes += dataSet.endMinute - Math.max(one.firstMinute, dataSet.countedFromMinute);
+  for (const one of series)
+    minutes += dataSet.endMinute - Math.max(one.firstMinute, dataSet.countedFromMinute);
   return minutes / (DAYS_PER_WEEK * MINUTES_PER_DAY);
 }
 

@@ -31,7 +31,8 @@ export class SeasonalNaiveDetector {
     counts: MinuteCounts,
   ): { unusual: boolean; transition?: { state: 'Start' | 'End' } } {
     const season = minute - 7 * MINUTES_PER_DAY >= firstMinute ? 7 * MINUTES_PER_DAY : MINUTES_PER_DAY;
-    const unusual = minute - season >= firstMinute && this.ratioAt(minute, minute - season, counts) >= this.options.ratio;
+    const unusual =
+      minute - season >= firstMinute && this.ratioAt(minute, minute - season, counts) >= this.options.ratio;
     if (unusual === this.active) return { unusual };
     this.active = unusual;
     return { unusual, transition: { state: unusual ? 'Start' : 'End' } };

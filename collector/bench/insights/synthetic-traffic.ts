@@ -226,7 +226,12 @@ function dayStarts(startMinute: number, days: number, candidates: readonly numbe
   return candidates.filter((day) => day < days - 1).map((day) => startMinute + day * MINUTES_PER_DAY);
 }
 
-function drawProfile(random: Random, trafficClass: TrafficClass, startMinute: number, days: number): SeriesProfile {
+function drawProfile(
+  random: Random,
+  trafficClass: TrafficClass,
+  startMinute: number,
+  days: number,
+): SeriesProfile {
   const baseRate = {
     steady: () => random.logUniform(1, 1000),
     cron: () => random.logUniform(1, 200),
@@ -289,7 +294,8 @@ function drawShape(random: Random, profile: SeriesProfile): IncidentShape {
     default:
       if (u < 0.4) return burst(random, false);
       if (u < 0.65) return errorJump(random, profile.errorFraction);
-      if (u < 0.8) return { kind: 'ramp', duration: random.integer(20, 90), magnitude: random.uniform(4, 10) };
+      if (u < 0.8)
+        return { kind: 'ramp', duration: random.integer(20, 90), magnitude: random.uniform(4, 10) };
       return { kind: 'drop', duration: random.integer(10, 120), magnitude: random.uniform(0, 0.1) };
   }
 }

@@ -14,7 +14,7 @@
  */
 
 /** Recent traffic the level is measured over: as long as an insight may last (maxInsightMinutes). */
-const WINDOW_MINUTES = 360;
+const WINDOW_MINUTES = 120;
 /**
  * Calls of prior pulling the level toward 1: a quiet API's few calls say little about its level,
  * so it moves only when the evidence adds up.

@@ -82,7 +82,9 @@ function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** Fewer baseline minutes than this say too little to judge by. */
@@ -272,24 +274,23 @@ export class SeriesDetector {
     // The most one minute adds to a window: twice what an unusual minute of its own would need.
     // One spike then leaves a window of ordinary minutes below minRatio (or, at under 2 calls a
     // minute, below minCount); a burst's minutes, noisy around 3×, keep most of their weight.
-    // In the window a cron job's minute (one that usually sees at least the elevated margin,
-    // 1.75× by default) is expected at what that minute usually sees.
     this.lastBaseExpected = moments.expected;
-    const recurring = usual >= moments.expected * (1 + (settings.minRatio - 1) / 2);
+    // A cron job's minute: this exact time of day usually sees at least the elevated margin
+    // (1.75× by default) over its slot. The window expects it at what it usually sees.
+    const recurring = usual > 0 && usual >= moments.expected * (1 + (settings.minRatio - 1) / 2);
     const windowExpected = recurring ? usual : moments.expected;
     const riseCap = 2 * windowExpected * up * settings.minRatio + settings.minExcess;
     this.window.push(minute, calls, windowExpected, moments.deviation ** 2, riseCap);
     const { window } = this;
     const windowDeviation = Math.sqrt(window.variance);
     const single = riseEvidence(calls, moments.expected * up, moments.deviation * up, 1);
-    // A minute no higher than this exact time of day usually is (a cron job's minute) is no rise.
-    if (usual > 0) single.ratio = Math.min(single.ratio, calls / usual);
+    // A minute no higher than a cron job's minute usually is, is no rise.
+    if (recurring) single.ratio = Math.min(single.ratio, calls / usual);
     const rise = this.judge(
       single,
       window.full
         ? riseEvidence(window.observed, window.expected * up, windowDeviation * up, window.minutes)
         : undefined,
-      calls - moments.expected * up,
     );
     const drop = settings.detectDrops
       ? this.judge(
@@ -297,7 +298,6 @@ export class SeriesDetector {
           window.full
             ? dropEvidence(window.lowObserved, window.expected * down, windowDeviation * down, window.minutes)
             : undefined,
-          moments.expected * down - calls,
         )
       : undefined;
     // The insight under way (or pending) keeps its direction; otherwise a drop shows only when
@@ -323,17 +323,17 @@ export class SeriesDetector {
 
   /**
    * A direction's minute and window evidence together: either may make the minute unusual. The
-   * window counts only while the minute itself still leans that way (`lean`: calls beyond the
-   * expectation), so an insight ends as soon as the traffic is back, not a window later.
+   * window counts only while the minute itself still leans that way by half the margins (1.75×
+   * and 1.75 calls beyond the expectation, by default), so an insight ends as soon as the traffic
+   * is back, not a window later, and ordinary minutes after a spike start nothing.
    */
-  private judge(single: Evidence, window: Evidence | undefined, lean: number): Judgement {
+  private judge(single: Evidence, window: Evidence | undefined): Judgement {
     const { settings } = this;
     const sustainedExcess = settings.minExcess * SUSTAINED_EXCESS_SHARE;
+    const leans = single.excess >= 0.5 * sustainedExcess && single.ratio >= 1 + 0.5 * (settings.minRatio - 1);
     const held = (strength: number): boolean =>
       exceeds(single, settings, strength) ||
-      (window !== undefined &&
-        lean >= 0.5 * strength * sustainedExcess &&
-        exceeds(window, settings, strength, SUSTAINED_EXCESS_SHARE));
+      (window !== undefined && leans && exceeds(window, settings, strength, SUSTAINED_EXCESS_SHARE));
     return {
       unusual: held(1),
       elevated: held(0.5),

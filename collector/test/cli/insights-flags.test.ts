@@ -257,9 +257,6 @@ describe('collector command: --insights-detect-drops', () => {
     process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS = 'true';
     assert.equal(parse([]).insights.detector.detectDrops, true);
     process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS = 'sometimes';
-    assert.match(
-      refusal([]).message,
-      /CRUMBTRAIL_INSIGHTS_DETECT_DROPS="sometimes": expected true or false/,
-    );
+    assert.match(refusal([]).message, /CRUMBTRAIL_INSIGHTS_DETECT_DROPS="sometimes": expected true or false/);
   });
 });
