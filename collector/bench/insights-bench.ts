@@ -16,6 +16,7 @@ import { DEFAULT_MECHANISMS, SeriesDetector } from '../src/insights/series-detec
 import type { QualityComparison, QualityReport, RecallFigures } from './insights/quality.js';
 import {
   ABLATIONS,
+  baselinesAtFalseAlarms,
   bestBaselineRecall,
   compareDetectors,
   countBy,
@@ -185,6 +186,27 @@ function overallRows(comparison: QualityComparison): ResultRow[] {
   ];
 }
 
+/** Recall at equal false alarms: each baseline at the lowest threshold that alarms no more falsely. */
+function equalFalseAlarmRows(dataSet: SyntheticDataSet, comparison: QualityComparison): ResultRow[] {
+  const ours = comparison.crumbtrail;
+  const tuned = baselinesAtFalseAlarms(dataSet, ours.alarms.false);
+  const best = Math.max(...tuned.map(({ report }) => report.recall.recall));
+  return [
+    row(
+      'insights',
+      `recall at equal false alarms (baselines at ≤ ${ours.alarms.false} false alarms)`,
+      recallText(ours.recall),
+      tuned
+        .map(
+          ({ threshold, report }) =>
+            `${recallText(report.recall)} at ${threshold} (${report.alarms.false} false)`,
+        )
+        .join(' / '),
+      met('≥ best baseline', ours.recall.recall >= best),
+    ),
+  ];
+}
+
 /** The detector with drop detection on: drops are in its recall, its false alarms are its own. */
 function dropRows(dataSet: SyntheticDataSet): ResultRow[] {
   const report = evaluateQuality(
@@ -299,6 +321,8 @@ export function insightQualityRows(
     `${comparison.crumbtrail.materialIncidents} material incidents (drops aside)`,
     `${comparison.crumbtrail.immaterialIncidents} immaterial, ${allBenignChanges(dataSet).length} benign changes; baselines: plain z-score / seasonal naive`,
   );
+  log('insights: baselines at crumbtrail’s false alarms…');
+  const equal = equalFalseAlarmRows(dataSet, comparison);
   log('insights: drop detection…');
   const drops = dropRows(dataSet);
   const ablation = ablationRows(dataSet, log);
@@ -307,6 +331,7 @@ export function insightQualityRows(
     summary,
     ...classRows(comparison),
     ...overallRows(comparison),
+    ...equal,
     ...drops,
     ...ablation,
     ...costRows(),

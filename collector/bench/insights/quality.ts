@@ -67,19 +67,19 @@ export function crumbtrailDetector(
   };
 }
 
-export function plainZScoreDetector(): DetectorUnderTest {
+export function plainZScoreDetector(threshold = DEFAULT_PLAIN_ZSCORE_OPTIONS.threshold): DetectorUnderTest {
   return {
     name: 'plain z-score',
     reportsDrops: false,
-    create: (type) => new PlainZScoreDetector(type, DEFAULT_PLAIN_ZSCORE_OPTIONS),
+    create: (type) => new PlainZScoreDetector(type, { ...DEFAULT_PLAIN_ZSCORE_OPTIONS, threshold }),
   };
 }
 
-export function seasonalNaiveDetector(): DetectorUnderTest {
+export function seasonalNaiveDetector(ratio = DEFAULT_SEASONAL_NAIVE_OPTIONS.ratio): DetectorUnderTest {
   return {
     name: 'seasonal naive',
     reportsDrops: false,
-    create: (type) => new SeasonalNaiveDetector(type, DEFAULT_SEASONAL_NAIVE_OPTIONS),
+    create: (type) => new SeasonalNaiveDetector(type, { ...DEFAULT_SEASONAL_NAIVE_OPTIONS, ratio }),
   };
 }
 
@@ -444,6 +444,41 @@ export function bestBaselineRecall(comparison: QualityComparison, trafficClass?:
   const recall = (report: QualityReport): number =>
     trafficClass === undefined ? report.recall.recall : report.byClass[trafficClass].recall.recall;
   return Math.max(recall(comparison.plainZScore), recall(comparison.seasonalNaive));
+}
+
+/** A baseline at one of its thresholds, as the sweep below tries them. */
+export interface TunedBaseline {
+  name: string;
+  threshold: number;
+  report: QualityReport;
+}
+
+/** Thresholds the sweep tries, from the defaults up: z-scores, and seasonal-naive ratios. */
+const THRESHOLDS = [3, 5, 8, 13, 20, 30, 50, 80, 130] as const;
+
+/**
+ * Each baseline at the lowest threshold whose false alarms are no more than `falseAlarms`:
+ * recall compared at equal false alarms. At their defaults the baselines alarm hundreds of
+ * times a series-week, and an alarm that often lands inside an incident by chance.
+ */
+export function baselinesAtFalseAlarms(dataSet: SyntheticDataSet, falseAlarms: number): TunedBaseline[] {
+  const sweep = (
+    name: string,
+    thresholds: readonly number[],
+    detector: (threshold: number) => DetectorUnderTest,
+  ): TunedBaseline => {
+    let last: TunedBaseline | undefined;
+    for (const threshold of thresholds) {
+      last = { name, threshold, report: evaluateQuality(dataSet, detector(threshold)) };
+      if (last.report.alarms.false <= falseAlarms) break;
+    }
+    if (last === undefined) throw new Error('no threshold to try');
+    return last;
+  };
+  return [
+    sweep('plain z-score', THRESHOLDS, plainZScoreDetector),
+    sweep('seasonal naive', THRESHOLDS, seasonalNaiveDetector),
+  ];
 }
 
 /** Each issue-13 mechanism switched off in turn, with the default detector for reference. */
