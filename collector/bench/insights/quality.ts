@@ -490,6 +490,10 @@ export const ABLATIONS: readonly { name: string; mechanisms: DetectorMechanisms 
   { name: 'no accumulation', mechanisms: { ...DEFAULT_MECHANISMS, accumulate: false } },
   { name: 'no same-minute guard', mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false } },
   {
+    name: 'no same-minute guard, exclusion not capped',
+    mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false, capExclusion: false },
+  },
+  {
     name: 'none of them (the old detector)',
     mechanisms: {
       level: 'two-sided',

@@ -9,18 +9,9 @@
  * the figures are reported per class. Everything derives from one seed.
  */
 
-import { Random } from './random.js';
+import { Random, deriveSeed } from './random.js';
 
-export { Random } from './random.js';
-
-/** Mixes a seed with a stream number so each series gets its own independent stream. */
-export function deriveSeed(seed: number, stream: number): number {
-  let h = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h >>> 0;
-}
+export { Random, deriveSeed } from './random.js';
 
 /*
  * The labelled data set. Time is in whole minutes since the epoch, like the detector's; the arrays

@@ -46,6 +46,7 @@ export class ExcludedSpans {
   }
 
   has(minute: number): boolean {
+    if (this.first >= this.spans.length) return false;
     let low = this.first;
     let high = this.spans.length - 1;
     // The last span starting at or before `minute`.

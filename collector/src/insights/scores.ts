@@ -5,7 +5,7 @@
  * how often a Poisson(2) minute reaches 6). So the score is the smaller of the empirical z-score
  * (its deviation floored at the Poisson √μ) and the Poisson tail itself expressed as a z-score.
  */
-import { mean, sampleStandardDeviation, zScore } from 'simple-statistics';
+import { zScore } from 'simple-statistics';
 
 /** A count's Poisson mean is never taken below this: zero is not a rate, just few samples. */
 const MIN_POISSON_MEAN = 0.5;
@@ -39,10 +39,20 @@ export function poissonLowerTailZ(observed: number, expected: number): number {
   return -poissonUpperTailZ(Math.max(observed, 0) + 1, expected);
 }
 
-/** A baseline's per-minute mean and deviation, the deviation floored at the Poisson √μ. */
+/**
+ * A baseline's per-minute mean and deviation, the deviation floored at the Poisson √μ. One pass
+ * (Welford): it runs for every API every minute, the detector's hottest loop.
+ */
 export function baselineMoments(baseline: readonly number[]): { expected: number; deviation: number } {
-  const expected = baseline.length > 0 ? mean(baseline) : 0;
-  const sampleDeviation = baseline.length > 1 ? sampleStandardDeviation(baseline) : 0;
+  let expected = 0;
+  let squares = 0;
+  for (let i = 0; i < baseline.length; i++) {
+    const value = baseline[i] ?? 0;
+    const delta = value - expected;
+    expected += delta / (i + 1);
+    squares += delta * (value - expected);
+  }
+  const sampleDeviation = baseline.length > 1 ? Math.sqrt(squares / (baseline.length - 1)) : 0;
   return {
     expected,
     deviation: Math.max(sampleDeviation, Math.sqrt(Math.max(expected, MIN_POISSON_MEAN))),
