@@ -13,7 +13,11 @@
  * The detector records only minutes that are in no insight, pending or active.
  */
 
-/** Recent traffic the level is measured over: as long as an insight may last (maxInsightMinutes). */
+/**
+ * Recent traffic the level is measured over. Two hours, not the six an insight may last: a busy
+ * day or a deploy is absorbed sooner (on the quality benchmark, false alarms 0.82 → 0.43 per
+ * series-month for 7 fewer of 532 incidents found).
+ */
 const WINDOW_MINUTES = 120;
 /**
  * Calls of prior pulling the level toward 1: a quiet API's few calls say little about its level,
