@@ -1,6 +1,6 @@
 /*
  * Detector settings. The defaults are the ones the quality benchmark (collector/bench/insights)
- * was tuned and measured with; every one has a collector flag.
+ * was tuned and measured with; every one but the windowed sums' length has a collector flag.
  */
 
 export const MINUTE_MS = 60_000;
