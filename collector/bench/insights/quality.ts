@@ -1,7 +1,8 @@
 /*
  * Runs a detector over the labelled synthetic traffic and scores its alarms: recall, precision,
- * false alarms per series per month and detection delay, the figures the Insights issue sets
- * targets for. Both insight types run on every series; call-rate alarms answer bursts and ramps,
+ * false alarms per series-week (per traffic class and overall) and detection delay, the figures
+ * the Insights issues set targets for. Both insight types run on every series; call-rate alarms
+ * answer bursts, ramps and sustained rises (drops, when the detector reports decreases),
  * error-rate alarms answer error jumps. Days 0–6 are history: detectors run over them (as a
  * collector would have), but only alarms from day 7 on are counted.
  */
@@ -9,64 +10,99 @@ import type { MinuteCounts } from '../../src/insights/baseline-samples.js';
 import type { InsightType } from '../../src/insights/insight-settings.js';
 import { DEFAULT_DETECTOR_SETTINGS, INSIGHT_TYPES } from '../../src/insights/insight-settings.js';
 import type { DetectorSettings } from '../../src/insights/insight-settings.js';
-import { SeriesDetector } from '../../src/insights/series-detector.js';
+import type { DetectorMechanisms, Direction } from '../../src/insights/series-detector.js';
+import { DEFAULT_MECHANISMS, SeriesDetector } from '../../src/insights/series-detector.js';
 import { percentile } from '../statistics.js';
 import { DEFAULT_PLAIN_ZSCORE_OPTIONS, PlainZScoreDetector } from './plain-zscore.js';
-import type { PlainZScoreOptions } from './plain-zscore.js';
-import type { IncidentKind, IncidentLabel, SyntheticDataSet, SyntheticSeries } from './synthetic-traffic.js';
-import { INCIDENT_KINDS, MINUTES_PER_DAY, expectedRate, isWeekendMinute } from './synthetic-traffic.js';
+import { DEFAULT_SEASONAL_NAIVE_OPTIONS, SeasonalNaiveDetector } from './seasonal-naive.js';
+import type {
+  BenignKind,
+  IncidentKind,
+  IncidentLabel,
+  SyntheticDataSet,
+  SyntheticSeries,
+  TrafficClass,
+} from './synthetic-traffic.js';
+import {
+  INCIDENT_KINDS,
+  MINUTES_PER_DAY,
+  TRAFFIC_CLASSES,
+  expectedRate,
+  isWeekendMinute,
+} from './synthetic-traffic.js';
 
 /** An alarm raised up to this long after an incident's last minute still counts as detecting it. */
 export const GRACE_MINUTES = 15;
 const DAYS_PER_MONTH = 30;
+const DAYS_PER_WEEK = 7;
 
-/** What the harness needs of a detector: SeriesDetector and PlainZScoreDetector both fit. */
+/** What the harness needs of a detector: SeriesDetector and the two baselines all fit. */
 export interface AlarmDetector {
   evaluate(
     minute: number,
     firstMinute: number,
     counts: MinuteCounts,
-  ): { transition?: { state: 'Start' | 'End' } | undefined };
+  ): {
+    transition?: { state: 'Start' | 'End'; figures?: { direction?: 'decrease' } } | undefined;
+  };
 }
 
 export interface DetectorUnderTest {
   name: string;
+  /** Whether it reports decreases; drops count toward its recall only then. */
+  reportsDrops: boolean;
   /** A fresh detector for one (series, insight type). */
   create(type: InsightType): AlarmDetector;
 }
 
 export function crumbtrailDetector(
   settings: DetectorSettings = DEFAULT_DETECTOR_SETTINGS,
+  mechanisms: DetectorMechanisms = DEFAULT_MECHANISMS,
+  name = 'crumbtrail',
 ): DetectorUnderTest {
-  return { name: 'crumbtrail', create: (type) => new SeriesDetector(type, settings) };
+  return {
+    name,
+    reportsDrops: settings.detectDrops,
+    create: (type) => new SeriesDetector(type, settings, mechanisms),
+  };
 }
 
-export function plainZScoreDetector(
-  options: PlainZScoreOptions = DEFAULT_PLAIN_ZSCORE_OPTIONS,
-): DetectorUnderTest {
-  return { name: 'plain z-score', create: (type) => new PlainZScoreDetector(type, options) };
+export function plainZScoreDetector(threshold = DEFAULT_PLAIN_ZSCORE_OPTIONS.threshold): DetectorUnderTest {
+  return {
+    name: 'plain z-score',
+    reportsDrops: false,
+    create: (type) => new PlainZScoreDetector(type, { ...DEFAULT_PLAIN_ZSCORE_OPTIONS, threshold }),
+  };
+}
+
+export function seasonalNaiveDetector(ratio = DEFAULT_SEASONAL_NAIVE_OPTIONS.ratio): DetectorUnderTest {
+  return {
+    name: 'seasonal naive',
+    reportsDrops: false,
+    create: (type) => new SeasonalNaiveDetector(type, { ...DEFAULT_SEASONAL_NAIVE_OPTIONS, ratio }),
+  };
 }
 
 /** An alarm is raised after its `minute` completes (the minute its Start was returned for). */
 export interface Alarm {
   series: number;
   type: InsightType;
+  direction: Direction;
   minute: number;
 }
 
 /** Why a false alarm probably happened, from the labels and the calendar; checked in this order. */
 export type FalseAlarmCause =
-  | 'during an incident of the other type'
-  | 'deploy, first day'
-  | 'deploy, days 2–7'
-  | 'new API, first day'
-  | 'new API, days 2–7'
+  | 'during an incident of another kind'
+  | `${BenignKind}, first day`
+  | `${BenignKind}, days 2–7`
   | 'within 6 h after an incident'
   | 'within 3 h of a weekend edge'
   | 'other';
 
 export interface FalseAlarm extends Alarm {
   cause: FalseAlarmCause;
+  trafficClass: TrafficClass;
   /** The series' base rate, calls per minute: false alarms cluster by volume. */
   baseRate: number;
   /** Calls per minute the series was expected to see at the alarm's minute. */
@@ -76,12 +112,8 @@ export interface FalseAlarm extends Alarm {
 }
 
 export interface MissedIncident extends IncidentLabel {
+  trafficClass: TrafficClass;
   baseRate: number;
-  /**
-   * Expected calls per minute during a burst (at a ramp's peak), or errors per minute during an
-   * error jump: what the detector had to see. Detectors with count floors miss the smallest.
-   */
-  incidentCount: number;
   /** Whether the incident started on a Saturday or Sunday (UTC), where seasonal baselines differ. */
   weekend: boolean;
 }
@@ -99,6 +131,14 @@ export interface DelayFigures {
   p95: number;
 }
 
+export interface ClassFigures {
+  series: number;
+  seriesWeeks: number;
+  recall: RecallFigures;
+  falseAlarms: number;
+  falseAlarmsPerSeriesWeek: number;
+}
+
 export interface QualityReport {
   detector: string;
   series: number;
@@ -106,10 +146,12 @@ export interface QualityReport {
   materialIncidents: number;
   /** Labelled incidents too small to matter: excluded from recall, alarms on them ignored. */
   immaterialIncidents: number;
+  /** Material incidents of the kinds this detector reports (drops only if it reports decreases). */
   recall: RecallFigures;
   recallByKind: Record<IncidentKind, RecallFigures>;
-  /** The issue's target subset: material bursts of at least 3× lasting at least 5 minutes. */
+  /** Material bursts of at least 3× lasting at least 5 minutes. */
   targetRecall: RecallFigures;
+  byClass: Record<TrafficClass, ClassFigures>;
   alarms: {
     total: number;
     true: number;
@@ -120,7 +162,11 @@ export interface QualityReport {
   };
   precision: number;
   falseAlarmsPerSeriesMonth: number;
+  falseAlarmsPerSeriesWeek: number;
+  /** Material bursts of at least 3×. */
   burstDelay: DelayFigures;
+  /** Material sustained rises on quiet APIs. */
+  sustainedDelay: DelayFigures;
   incidentDelay: DelayFigures;
   evaluations: number;
   microsPerEvaluation: number;
@@ -131,6 +177,10 @@ export interface QualityReport {
 
 export function insightTypeOf(kind: IncidentKind): InsightType {
   return kind === 'errorJump' ? 'ApiErrorRateInsight' : 'ApiCallRateInsight';
+}
+
+function directionOf(kind: IncidentKind): Direction {
+  return kind === 'drop' ? 'decrease' : 'increase';
 }
 
 export function isTargetIncident(incident: IncidentLabel): boolean {
@@ -183,7 +233,8 @@ function runDetector(dataSet: SyntheticDataSet, detector: DetectorUnderTest): Ru
       for (let minute = series.firstMinute; minute < dataSet.endMinute; minute++) {
         const { transition } = instance.evaluate(minute, series.firstMinute, counts);
         if (transition?.state === 'Start' && minute >= dataSet.countedFromMinute) {
-          result.alarms.push({ series: series.index, type, minute });
+          const direction = transition.figures?.direction ?? 'increase';
+          result.alarms.push({ series: series.index, type, direction, minute });
         }
       }
       result.milliseconds += performance.now() - started;
@@ -197,13 +248,9 @@ function matchesIncident(alarm: Alarm, incident: IncidentLabel): boolean {
   return (
     alarm.minute >= incident.startMinute &&
     alarm.minute <= incident.endMinute - 1 + GRACE_MINUTES &&
-    insightTypeOf(incident.kind) === alarm.type
+    insightTypeOf(incident.kind) === alarm.type &&
+    directionOf(incident.kind) === alarm.direction
   );
-}
-
-function withinDaysAfter(minute: number, since: number | undefined, fromDay: number, toDay: number): boolean {
-  if (since === undefined) return false;
-  return minute >= since + fromDay * MINUTES_PER_DAY && minute < since + toDay * MINUTES_PER_DAY;
 }
 
 /** Saturday 00:00 and Monday 00:00 UTC: where the weekend factor switches on and off. */
@@ -216,14 +263,17 @@ function nearWeekendEdge(minute: number, withinMinutes: number): boolean {
 
 function falseAlarmCause(alarm: Alarm, series: SyntheticSeries): FalseAlarmCause {
   const { minute } = alarm;
-  const { deployMinute, appearanceMinute } = series.profile;
   const nearIncident = (incident: IncidentLabel): boolean =>
     minute >= incident.startMinute && minute <= incident.endMinute - 1 + GRACE_MINUTES;
-  if (series.incidents.some(nearIncident)) return 'during an incident of the other type';
-  if (withinDaysAfter(minute, deployMinute, 0, 1)) return 'deploy, first day';
-  if (withinDaysAfter(minute, deployMinute, 1, 7)) return 'deploy, days 2–7';
-  if (withinDaysAfter(minute, appearanceMinute, 0, 1)) return 'new API, first day';
-  if (withinDaysAfter(minute, appearanceMinute, 1, 7)) return 'new API, days 2–7';
+  if (series.incidents.some(nearIncident)) return 'during an incident of another kind';
+  for (const change of series.benign) {
+    if (minute >= change.minute && minute < change.minute + MINUTES_PER_DAY)
+      return `${change.kind}, first day`;
+  }
+  for (const change of series.benign) {
+    if (minute >= change.minute && minute < change.minute + DAYS_PER_WEEK * MINUTES_PER_DAY)
+      return `${change.kind}, days 2–7`;
+  }
   if (
     series.incidents.some((incident) => minute >= incident.endMinute && minute < incident.endMinute + 360)
   ) {
@@ -237,6 +287,7 @@ function describeFalseAlarm(alarm: Alarm, series: SyntheticSeries, startMinute: 
   return {
     ...alarm,
     cause: falseAlarmCause(alarm, series),
+    trafficClass: series.profile.trafficClass,
     baseRate: series.profile.baseRate,
     expectedRate: expectedRate(series.profile, alarm.minute),
     calls: series.calls[alarm.minute - startMinute] ?? 0,
@@ -245,16 +296,10 @@ function describeFalseAlarm(alarm: Alarm, series: SyntheticSeries, startMinute: 
 }
 
 function describeMiss(incident: IncidentLabel, series: SyntheticSeries): MissedIncident {
-  const { kind, magnitude, excessPerMinute } = incident;
-  // The excess is the incident's count above normal; scale it back up to the whole count.
-  const excessShare =
-    kind === 'errorJump'
-      ? (magnitude - series.profile.errorFraction) / magnitude
-      : (magnitude - 1) / magnitude;
   return {
     ...incident,
+    trafficClass: series.profile.trafficClass,
     baseRate: series.profile.baseRate,
-    incidentCount: excessPerMinute / excessShare,
     weekend: isWeekendMinute(incident.startMinute),
   };
 }
@@ -297,22 +342,52 @@ function classifyAlarms(
   return { firstAlarm, truePositives, ignored, falseAlarms };
 }
 
+function seriesWeeksOf(dataSet: SyntheticDataSet, series: readonly SyntheticSeries[]): number {
+  let minutes = 0;
+  for (const one of series)
+    minutes += dataSet.endMinute - Math.max(one.firstMinute, dataSet.countedFromMinute);
+  return minutes / (DAYS_PER_WEEK * MINUTES_PER_DAY);
+}
+
 export function evaluateQuality(dataSet: SyntheticDataSet, detector: DetectorUnderTest): QualityReport {
   const run = runDetector(dataSet, detector);
   const incidents = dataSet.series.flatMap((series) => series.incidents);
-  const material = incidents.filter((incident) => incident.material);
+  const material = incidents.filter(
+    (incident) => incident.material && (detector.reportsDrops || incident.kind !== 'drop'),
+  );
   const { firstAlarm, truePositives, ignored, falseAlarms } = classifyAlarms(dataSet, run.alarms);
   const detected = new Set(firstAlarm.keys());
   const delay = (incident: IncidentLabel): number =>
     firstAlarm.get(incident)!.minute + 1 - incident.startMinute;
   const countedDays = (dataSet.endMinute - dataSet.countedFromMinute) / MINUTES_PER_DAY;
-  const seriesMonths = (dataSet.series.length * countedDays) / DAYS_PER_MONTH;
+  const seriesWeeks = seriesWeeksOf(dataSet, dataSet.series);
+  const classOf = (incident: IncidentLabel): TrafficClass =>
+    dataSet.series[incident.series]!.profile.trafficClass;
+  const byClass = Object.fromEntries(
+    TRAFFIC_CLASSES.map((trafficClass) => {
+      const members = dataSet.series.filter((series) => series.profile.trafficClass === trafficClass);
+      const weeks = seriesWeeksOf(dataSet, members);
+      const wrong = falseAlarms.filter((alarm) => alarm.trafficClass === trafficClass).length;
+      const figures: ClassFigures = {
+        series: members.length,
+        seriesWeeks: weeks,
+        recall: recallOf(
+          material.filter((incident) => classOf(incident) === trafficClass),
+          detected,
+        ),
+        falseAlarms: wrong,
+        falseAlarmsPerSeriesWeek: weeks > 0 ? wrong / weeks : 0,
+      };
+      return [trafficClass, figures];
+    }),
+  ) as Record<TrafficClass, ClassFigures>;
+  const found = [...detected];
   return {
     detector: detector.name,
     series: dataSet.series.length,
     countedDays,
     materialIncidents: material.length,
-    immaterialIncidents: incidents.length - material.length,
+    immaterialIncidents: incidents.filter((incident) => !incident.material).length,
     recall: recallOf(material, detected),
     recallByKind: Object.fromEntries(
       INCIDENT_KINDS.map((kind) => [
@@ -324,6 +399,7 @@ export function evaluateQuality(dataSet: SyntheticDataSet, detector: DetectorUnd
       ]),
     ) as Record<IncidentKind, RecallFigures>,
     targetRecall: recallOf(material.filter(isTargetIncident), detected),
+    byClass,
     alarms: {
       total: run.alarms.length,
       true: truePositives,
@@ -332,9 +408,13 @@ export function evaluateQuality(dataSet: SyntheticDataSet, detector: DetectorUnd
       repeats: truePositives - detected.size,
     },
     precision: truePositives / (truePositives + falseAlarms.length),
-    falseAlarmsPerSeriesMonth: falseAlarms.length / seriesMonths,
-    burstDelay: delayOf([...detected].filter((incident) => incident.kind === 'burst').map(delay)),
-    incidentDelay: delayOf([...detected].map(delay)),
+    falseAlarmsPerSeriesMonth: (falseAlarms.length / seriesWeeks) * (DAYS_PER_MONTH / DAYS_PER_WEEK),
+    falseAlarmsPerSeriesWeek: falseAlarms.length / seriesWeeks,
+    burstDelay: delayOf(
+      found.filter((incident) => incident.kind === 'burst' && incident.magnitude >= 3).map(delay),
+    ),
+    sustainedDelay: delayOf(found.filter((incident) => incident.kind === 'sustained').map(delay)),
+    incidentDelay: delayOf(found.map(delay)),
     evaluations: run.evaluations,
     microsPerEvaluation: (run.milliseconds * 1000) / run.evaluations,
     missed: material
@@ -347,12 +427,79 @@ export function evaluateQuality(dataSet: SyntheticDataSet, detector: DetectorUnd
 export interface QualityComparison {
   crumbtrail: QualityReport;
   plainZScore: QualityReport;
+  seasonalNaive: QualityReport;
 }
 
-/** crumbtrail's detector (default settings) and the plain z-score, side by side on the same data. */
+/** crumbtrail's detector (default settings) and both baselines, side by side on the same data. */
 export function compareDetectors(dataSet: SyntheticDataSet): QualityComparison {
   return {
     crumbtrail: evaluateQuality(dataSet, crumbtrailDetector()),
     plainZScore: evaluateQuality(dataSet, plainZScoreDetector()),
+    seasonalNaive: evaluateQuality(dataSet, seasonalNaiveDetector()),
   };
 }
+
+/** The better of the two baselines' recall: the target crumbtrail's recall must reach. */
+export function bestBaselineRecall(comparison: QualityComparison, trafficClass?: TrafficClass): number {
+  const recall = (report: QualityReport): number =>
+    trafficClass === undefined ? report.recall.recall : report.byClass[trafficClass].recall.recall;
+  return Math.max(recall(comparison.plainZScore), recall(comparison.seasonalNaive));
+}
+
+/** A baseline at one of its thresholds, as the sweep below tries them. */
+export interface TunedBaseline {
+  name: string;
+  threshold: number;
+  report: QualityReport;
+}
+
+/** Thresholds the sweep tries, from the defaults up: z-scores, and seasonal-naive ratios. */
+const THRESHOLDS = [3, 5, 8, 13, 20, 30, 50, 80, 130] as const;
+
+/**
+ * Each baseline at the lowest threshold whose false alarms are no more than `falseAlarms`:
+ * recall compared at equal false alarms. At their defaults the baselines alarm hundreds of
+ * times a series-week, and an alarm that often lands inside an incident by chance.
+ */
+export function baselinesAtFalseAlarms(dataSet: SyntheticDataSet, falseAlarms: number): TunedBaseline[] {
+  const sweep = (
+    name: string,
+    thresholds: readonly number[],
+    detector: (threshold: number) => DetectorUnderTest,
+  ): TunedBaseline => {
+    let last: TunedBaseline | undefined;
+    for (const threshold of thresholds) {
+      last = { name, threshold, report: evaluateQuality(dataSet, detector(threshold)) };
+      if (last.report.alarms.false <= falseAlarms) break;
+    }
+    if (last === undefined) throw new Error('no threshold to try');
+    return last;
+  };
+  return [
+    sweep('plain z-score', THRESHOLDS, plainZScoreDetector),
+    sweep('seasonal naive', THRESHOLDS, seasonalNaiveDetector),
+  ];
+}
+
+/** Each issue-13 mechanism switched off in turn, with the default detector for reference. */
+export const ABLATIONS: readonly { name: string; mechanisms: DetectorMechanisms }[] = [
+  { name: 'all changes (default)', mechanisms: DEFAULT_MECHANISMS },
+  { name: 'level two-sided (as before)', mechanisms: { ...DEFAULT_MECHANISMS, level: 'two-sided' } },
+  { name: 'level off', mechanisms: { ...DEFAULT_MECHANISMS, level: 'off' } },
+  { name: 'exclusion not capped', mechanisms: { ...DEFAULT_MECHANISMS, capExclusion: false } },
+  { name: 'no accumulation', mechanisms: { ...DEFAULT_MECHANISMS, accumulate: false } },
+  { name: 'no same-minute guard', mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false } },
+  {
+    name: 'no same-minute guard, exclusion not capped',
+    mechanisms: { ...DEFAULT_MECHANISMS, sameMinute: false, capExclusion: false },
+  },
+  {
+    name: 'none of them (the old detector)',
+    mechanisms: {
+      level: 'two-sided',
+      capExclusion: false,
+      accumulate: false,
+      sameMinute: false,
+    },
+  },
+];

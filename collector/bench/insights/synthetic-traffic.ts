@@ -1,145 +1,17 @@
 /*
  * The seeded synthetic traffic behind the Insights quality benchmark: weeks of per-minute calls and
- * errors for many API series, with daily and weekly seasonality and Poisson noise, injected
- * incidents (labelled) and benign lasting changes (labelled too, never incidents). Everything
- * derives from one seed, so a data set is identical on every machine and every run.
+ * errors for many API series, with injected incidents (labelled) and benign changes (labelled too,
+ * never incidents). Issue 13 rebuilt it to hold what real traffic has and pure Poisson hides:
+ * overdispersed counts (negative binomial) with a slow random drift, daily and weekly seasonality,
+ * a holiday and a one-off busy day inside the baseline window, cron jobs that spike at fixed
+ * minutes of the hour, abrupt level shifts both ways, bursty series with many true spikes, very
+ * quiet APIs with modest lasting rises, and drops. Every series belongs to one traffic class, and
+ * the figures are reported per class. Everything derives from one seed.
  */
 
-import { seededRandom } from '../workload.js';
+import { Random, deriveSeed } from './random.js';
 
-/* Seeded randomness: nothing below touches Math.random. */
-
-/** Mixes a seed with a stream number so each series gets its own independent stream. */
-export function deriveSeed(seed: number, stream: number): number {
-  let h = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h >>> 0;
-}
-
-/** ln(k!): summed exactly below 20, Stirling's series from there (error < 1e-10). */
-function logFactorial(k: number): number {
-  if (k < 20) {
-    let total = 0;
-    for (let i = 2; i <= k; i++) total += Math.log(i);
-    return total;
-  }
-  return k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + 1 / (12 * k) - 1 / (360 * k ** 3);
-}
-
-export class Random {
-  private readonly next: () => number;
-
-  constructor(seed: number) {
-    this.next = seededRandom(seed);
-  }
-
-  /** Uniform in [0, 1). */
-  unit(): number {
-    return this.next();
-  }
-
-  uniform(low: number, high: number): number {
-    return low + (high - low) * this.next();
-  }
-
-  /** Uniform integer in [low, high], both inclusive. */
-  integer(low: number, high: number): number {
-    return low + Math.floor(this.next() * (high - low + 1));
-  }
-
-  /** Uniform on a log scale: as many values between 0.1 and 1 as between 100 and 1000. */
-  logUniform(low: number, high: number): number {
-    return Math.exp(this.uniform(Math.log(low), Math.log(high)));
-  }
-
-  /** Standard normal, by Box–Muller (1 − u keeps the logarithm finite). */
-  normal(): number {
-    return Math.sqrt(-2 * Math.log(1 - this.next())) * Math.cos(2 * Math.PI * this.next());
-  }
-
-  shuffle<T>(items: readonly T[]): T[] {
-    const copy = [...items];
-    for (let i = copy.length - 1; i > 0; i--) {
-      const j = this.integer(0, i);
-      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-    }
-    return copy;
-  }
-
-  /** Poisson(λ): Knuth's product method for small λ (exact, O(λ)), PTRS above. */
-  poisson(lambda: number): number {
-    if (lambda <= 0) return 0;
-    return lambda < 10 ? this.poissonKnuth(lambda) : this.poissonPtrs(lambda);
-  }
-
-  private poissonKnuth(lambda: number): number {
-    const limit = Math.exp(-lambda);
-    let product = this.next();
-    let count = 0;
-    while (product > limit) {
-      product *= this.next();
-      count++;
-    }
-    return count;
-  }
-
-  /**
-   * Hörmann's transformed rejection with squeeze (PTRS, 1993), exact for λ ≥ 10 at O(1) cost: the
-   * volumes here reach tens of thousands per minute, where Knuth's method would loop that often.
-   */
-  private poissonPtrs(lambda: number): number {
-    const logLambda = Math.log(lambda);
-    const b = 0.931 + 2.53 * Math.sqrt(lambda);
-    const a = -0.059 + 0.02483 * b;
-    const invAlpha = 1.1239 + 1.1328 / (b - 3.4);
-    const vr = 0.9277 - 3.6224 / (b - 2);
-    for (;;) {
-      const u = this.next() - 0.5;
-      const v = this.next();
-      const us = 0.5 - Math.abs(u);
-      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
-      if (us >= 0.07 && v <= vr) return k;
-      if (k < 0 || (us < 0.013 && v > us)) continue;
-      const logAcceptance = Math.log(v) + Math.log(invAlpha) - Math.log(a / (us * us) + b);
-      if (logAcceptance <= -lambda + k * logLambda - logFactorial(k)) return k;
-    }
-  }
-
-  /**
-   * Binomial(n, p): exact Bernoulli trials for small n, exact inversion when the expected count of
-   * the rarer outcome is small (where the shape is most skewed), a rounded normal otherwise
-   * (n·p·(1−p) ≥ 10, where its error is far below the Poisson noise of the calls themselves).
-   */
-  binomial(n: number, p: number): number {
-    if (n <= 0 || p <= 0) return 0;
-    if (p >= 1) return n;
-    if (p > 0.5) return n - this.binomial(n, 1 - p);
-    if (n <= 40) {
-      let count = 0;
-      for (let i = 0; i < n; i++) if (this.next() < p) count++;
-      return count;
-    }
-    if (n * p < 10) return this.binomialInversion(n, p);
-    const draw = Math.round(n * p + Math.sqrt(n * p * (1 - p)) * this.normal());
-    return Math.min(n, Math.max(0, draw));
-  }
-
-  private binomialInversion(n: number, p: number): number {
-    const odds = p / (1 - p);
-    let probability = (1 - p) ** n;
-    let cumulative = probability;
-    const u = this.next();
-    let k = 0;
-    while (u > cumulative && k < n) {
-      probability *= (odds * (n - k)) / (k + 1);
-      cumulative += probability;
-      k++;
-    }
-    return k;
-  }
-}
+export { Random, deriveSeed } from './random.js';
 
 /*
  * The labelled data set. Time is in whole minutes since the epoch, like the detector's; the arrays
@@ -150,18 +22,40 @@ export const MINUTES_PER_DAY = 1440;
 export const HISTORY_DAYS = 7;
 /** Incidents start on this day or later, and end at least a day before the data set does. */
 const FIRST_INCIDENT_DAY = 8;
-/** Incidents, deploys and appearances are this far apart, so each alarm has one explanation. */
+/** Incidents and point changes (shifts, appearances) are this far apart, so each alarm has one explanation. */
 const EVENT_SPACING_MINUTES = 6 * 60;
+/** ...except on bursty series, whose point is many true spikes. */
+const BURSTY_SPACING_MINUTES = 90;
 const MEAN_INCIDENTS_PER_SERIES = 3;
-const BENIGN_SHARE = 0.1;
+const BURSTY_INCIDENTS_PER_DAY = 2;
 /** Expected extra calls (or errors) per minute below which an incident is not worth an alarm. */
 export const MATERIAL_EXCESS_PER_MINUTE = 5;
-/** The issue's day ranges for benign changes are given for a 28-day run and scaled to others. */
-const REFERENCE_DAYS = 28;
+/**
+ * A lasting rise (at least SUSTAINED_MINUTES long) is worth an alarm from this excess per minute:
+ * 5–7 calls a minute where 1.5 are usual, for a quarter of an hour, is an incident.
+ */
+export const MATERIAL_SUSTAINED_EXCESS = 3.5;
+export const SUSTAINED_MINUTES = 15;
+/** Days of the data set (weekdays) that are a holiday and a one-off busy day for every series. */
+const HOLIDAY_DAYS = [8, 17];
+const BUSY_DAYS = [10, 22];
+/** Stationary standard deviation of the slow log-normal drift, and its per-minute correlation. */
+const DRIFT_CORRELATION = 0.995;
 
-export type IncidentKind = 'burst' | 'errorJump' | 'ramp';
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['burst', 'errorJump', 'ramp'];
-export type BenignKind = 'deploy' | 'newApi';
+export type TrafficClass = 'steady' | 'cron' | 'shifting' | 'bursty' | 'quiet';
+export const TRAFFIC_CLASSES: readonly TrafficClass[] = ['steady', 'cron', 'shifting', 'bursty', 'quiet'];
+/** Shares of the series in each class (rounded; every class gets one series from 5 on). */
+const CLASS_SHARES: Record<TrafficClass, number> = {
+  steady: 0.3,
+  cron: 0.15,
+  shifting: 0.15,
+  bursty: 0.2,
+  quiet: 0.2,
+};
+
+export type IncidentKind = 'burst' | 'errorJump' | 'ramp' | 'sustained' | 'drop';
+export const INCIDENT_KINDS: readonly IncidentKind[] = ['burst', 'errorJump', 'ramp', 'sustained', 'drop'];
+export type BenignKind = 'levelShift' | 'newApi' | 'cronStopped' | 'holiday' | 'busyDay';
 
 export interface IncidentLabel {
   kind: IncidentKind;
@@ -169,27 +63,38 @@ export interface IncidentLabel {
   startMinute: number;
   /** Exclusive. */
   endMinute: number;
-  /** A burst's call multiplier, a ramp's peak multiplier, or the error fraction an error jump reaches. */
+  /**
+   * A burst's call multiplier, a ramp's peak multiplier, the error fraction an error jump
+   * reaches, the calls per minute a sustained rise lifts the series to, a drop's multiplier.
+   */
   magnitude: number;
-  /** Expected extra calls (bursts, ramps) or errors (error jumps) per minute; see `material`. */
+  /** Expected extra calls (errors; for a drop: missing calls) per minute; see `material`. */
   excessPerMinute: number;
   /**
-   * Whether the incident is worth an alarm: expected excess ≥ 5 per minute (mean over a burst or
-   * error jump, at the peak of a ramp). A series going from 0.2 to 0.6 calls a minute has no
-   * incident; alarms on such labels count neither as true nor as false.
+   * Whether the incident is worth an alarm: expected excess ≥ 5 per minute (mean over a burst,
+   * drop or error jump, at the peak of a ramp), or ≥ 3.5 a minute for a sustained rise of at least
+   * 15 minutes. A series going from 0.2 to 0.6 calls a minute has no incident; alarms on such
+   * labels count neither as true nor as false.
    */
   material: boolean;
 }
 
-/** A lasting change that is not an incident: alarms on it are false alarms. */
+/** A change that is not an incident: alarms on it are false alarms. */
 export interface BenignLabel {
   kind: BenignKind;
   series: number;
   minute: number;
 }
 
+export interface LevelShift {
+  minute: number;
+  /** From `minute` on, traffic is multiplied by this (0.4–0.7 or 1.5–2). */
+  factor: number;
+}
+
 export interface SeriesProfile {
-  /** Mean calls per minute before seasonality (log-uniform 0.1–1,000). */
+  trafficClass: TrafficClass;
+  /** Mean calls per minute before seasonality. */
   baseRate: number;
   /** Daily seasonality: rate × (1 + amplitude·cos(hours from the peak hour)), floored at 0.1×. */
   dailyAmplitude: number;
@@ -198,10 +103,25 @@ export interface SeriesProfile {
   weekendFactor: number;
   /** Share of calls that fail outside incidents. */
   errorFraction: number;
+  /** Negative-binomial size k: variance μ + μ²/k (smaller is burstier). */
+  dispersion: number;
+  /** Standard deviation of the slow log-normal drift of the rate. */
+  driftDeviation: number;
+  /** Rate multiplier on the data set's holidays (whole days) and on its busy days. */
+  holidayFactor: number;
+  busyDayFactor: number;
+  /** Minutes of the hour a cron job fires at (cron class), each spiking for `cronWidth` minutes. */
+  cronMinutes: number[];
+  cronWidth: number;
+  cronMultiplier: number;
+  /** The cron job is switched off from this minute on. */
+  cronStopMinute: number | undefined;
+  levelShifts: LevelShift[];
   /** A new API has no traffic before this minute. */
   appearanceMinute: number | undefined;
-  /** From this minute on traffic is doubled for good. */
-  deployMinute: number | undefined;
+  /** First minutes of the data set's holidays and busy days (whole UTC days). */
+  holidayMinutes: number[];
+  busyDayMinutes: number[];
 }
 
 export interface SyntheticSeries {
@@ -241,23 +161,50 @@ export function isWeekendMinute(minute: number): boolean {
   return dayOfWeek === 0 || dayOfWeek === 6;
 }
 
-/** Calls per minute the series would see at `minute` without incidents (deploys included). */
+function withinDayFrom(minute: number, dayStarts: readonly number[]): boolean {
+  return dayStarts.some((start) => minute >= start && minute < start + MINUTES_PER_DAY);
+}
+
+function isCronMinute(profile: SeriesProfile, minute: number): boolean {
+  if (profile.cronMinutes.length === 0) return false;
+  if (profile.cronStopMinute !== undefined && minute >= profile.cronStopMinute) return false;
+  const ofHour = minute % 60;
+  return profile.cronMinutes.some((at) => (ofHour - at + 60) % 60 < profile.cronWidth);
+}
+
+/**
+ * Calls per minute the series would see at `minute` without incidents and without its drift:
+ * seasonality, holidays and busy days, level shifts, cron spikes (benign changes included).
+ */
 export function expectedRate(profile: SeriesProfile, minute: number): number {
   if (profile.appearanceMinute !== undefined && minute < profile.appearanceMinute) return 0;
   const hour = (minute % MINUTES_PER_DAY) / 60;
   const daily = 1 + profile.dailyAmplitude * Math.cos((2 * Math.PI * (hour - profile.peakHourUtc)) / 24);
-  const weekend = isWeekendMinute(minute) ? profile.weekendFactor : 1;
-  const deployed = profile.deployMinute !== undefined && minute >= profile.deployMinute ? 2 : 1;
-  return profile.baseRate * Math.max(0.1, daily) * weekend * deployed;
+  let rate = profile.baseRate * Math.max(0.1, daily);
+  if (isWeekendMinute(minute)) rate *= profile.weekendFactor;
+  if (withinDayFrom(minute, profile.holidayMinutes)) rate *= profile.holidayFactor;
+  if (withinDayFrom(minute, profile.busyDayMinutes)) rate *= profile.busyDayFactor;
+  for (const shift of profile.levelShifts) if (minute >= shift.minute) rate *= shift.factor;
+  if (isCronMinute(profile, minute)) rate *= profile.cronMultiplier;
+  return rate;
 }
 
-/** Call multiplier an incident applies at `minute` (1 outside it, and for error jumps). */
-export function incidentCallMultiplier(incident: IncidentLabel, minute: number): number {
-  if (minute < incident.startMinute || minute >= incident.endMinute) return 1;
-  if (incident.kind === 'burst') return incident.magnitude;
-  if (incident.kind === 'errorJump') return 1;
-  const duration = incident.endMinute - incident.startMinute;
-  return 1 + ((incident.magnitude - 1) * (minute - incident.startMinute + 1)) / duration;
+/** Calls per minute during an incident, given what the series would see without it. */
+export function incidentRate(incident: IncidentLabel, minute: number, rate: number): number {
+  if (minute < incident.startMinute || minute >= incident.endMinute) return rate;
+  switch (incident.kind) {
+    case 'burst':
+    case 'drop':
+      return rate * incident.magnitude;
+    case 'errorJump':
+      return rate;
+    case 'sustained':
+      return Math.max(rate, incident.magnitude);
+    case 'ramp': {
+      const duration = incident.endMinute - incident.startMinute;
+      return rate * (1 + ((incident.magnitude - 1) * (minute - incident.startMinute + 1)) / duration);
+    }
+  }
 }
 
 interface TimeRange {
@@ -266,26 +213,43 @@ interface TimeRange {
   to: number;
 }
 
-/** A benign change's window, given in days of a 28-day run, scaled to this run and kept after history. */
-function benignRange(startMinute: number, days: number, fromDay: number, toDay: number): TimeRange {
-  const scale = days / REFERENCE_DAYS;
-  const from = Math.max(HISTORY_DAYS, fromDay * scale);
-  const to = Math.max(from + 1 / 24, Math.min(days - 1, toDay * scale));
-  return {
-    from: startMinute + Math.round(from * MINUTES_PER_DAY),
-    to: startMinute + Math.round(to * MINUTES_PER_DAY),
-  };
+function dayStarts(startMinute: number, days: number, candidates: readonly number[]): number[] {
+  return candidates.filter((day) => day < days - 1).map((day) => startMinute + day * MINUTES_PER_DAY);
 }
 
-function drawProfile(random: Random): SeriesProfile {
+function drawProfile(
+  random: Random,
+  trafficClass: TrafficClass,
+  startMinute: number,
+  days: number,
+): SeriesProfile {
+  const baseRate = {
+    steady: () => random.logUniform(1, 1000),
+    cron: () => random.logUniform(1, 200),
+    shifting: () => random.logUniform(2, 500),
+    bursty: () => random.logUniform(5, 500),
+    quiet: () => random.logUniform(0.1, 2),
+  }[trafficClass]();
+  const cron = trafficClass === 'cron';
   return {
-    baseRate: random.logUniform(0.1, 1000),
+    trafficClass,
+    baseRate,
     dailyAmplitude: random.uniform(0.2, 0.8),
     peakHourUtc: random.uniform(8, 18),
     weekendFactor: random.uniform(0.3, 1),
     errorFraction: random.uniform(0, 0.05),
+    dispersion: trafficClass === 'bursty' ? random.logUniform(3, 20) : random.logUniform(8, 100),
+    driftDeviation: random.uniform(0.03, 0.15),
+    holidayFactor: random.uniform(0.2, 0.5),
+    busyDayFactor: random.uniform(1.4, 1.9),
+    cronMinutes: cron ? random.shuffle([...Array(60).keys()]).slice(0, random.integer(1, 3)) : [],
+    cronWidth: cron ? random.integer(1, 2) : 0,
+    cronMultiplier: cron ? random.uniform(3, 15) : 1,
+    cronStopMinute: undefined,
+    levelShifts: [],
     appearanceMinute: undefined,
-    deployMinute: undefined,
+    holidayMinutes: dayStarts(startMinute, days, HOLIDAY_DAYS),
+    busyDayMinutes: dayStarts(startMinute, days, BUSY_DAYS),
   };
 }
 
@@ -295,42 +259,82 @@ interface IncidentShape {
   magnitude: number;
 }
 
-function drawShape(random: Random, errorFraction: number): IncidentShape {
-  const u = random.unit();
-  if (u < 0.5) return { kind: 'burst', duration: random.integer(3, 60), magnitude: random.logUniform(2, 50) };
-  if (u < 0.8) {
-    const duration = random.integer(5, 60);
-    return {
-      kind: 'errorJump',
-      duration,
-      magnitude: Math.min(0.95, errorFraction + random.uniform(0.1, 0.6)),
-    };
-  }
-  return { kind: 'ramp', duration: random.integer(20, 90), magnitude: random.uniform(4, 10) };
+function burst(random: Random, short: boolean): IncidentShape {
+  return short
+    ? { kind: 'burst', duration: random.integer(2, 30), magnitude: random.logUniform(2, 20) }
+    : { kind: 'burst', duration: random.integer(3, 60), magnitude: random.logUniform(2, 50) };
 }
 
-/** Expected excess per minute by which an incident's materiality is judged. */
+function errorJump(random: Random, errorFraction: number): IncidentShape {
+  return {
+    kind: 'errorJump',
+    duration: random.integer(5, 60),
+    magnitude: Math.min(0.95, errorFraction + random.uniform(0.1, 0.6)),
+  };
+}
+
+function drawShape(random: Random, profile: SeriesProfile): IncidentShape {
+  const u = random.unit();
+  switch (profile.trafficClass) {
+    case 'bursty':
+      return u < 0.9 ? burst(random, true) : errorJump(random, profile.errorFraction);
+    case 'quiet':
+      if (u < 0.75)
+        return { kind: 'sustained', duration: random.integer(15, 90), magnitude: random.uniform(4.5, 7.5) };
+      return burst(random, false);
+    default:
+      if (u < 0.4) return burst(random, false);
+      if (u < 0.65) return errorJump(random, profile.errorFraction);
+      if (u < 0.8)
+        return { kind: 'ramp', duration: random.integer(20, 90), magnitude: random.uniform(4, 10) };
+      return { kind: 'drop', duration: random.integer(10, 120), magnitude: random.uniform(0, 0.1) };
+  }
+}
+
+/** Expected excess (for a drop: deficit) per minute by which an incident's materiality is judged. */
 function excessPerMinute(profile: SeriesProfile, incident: IncidentLabel): number {
   const { startMinute, endMinute } = incident;
-  if (incident.kind === 'ramp') return expectedRate(profile, endMinute - 1) * (incident.magnitude - 1);
+  if (incident.kind === 'ramp') {
+    const rate = expectedRate(profile, endMinute - 1);
+    return incidentRate(incident, endMinute - 1, rate) - rate;
+  }
   let total = 0;
   for (let minute = startMinute; minute < endMinute; minute++) {
     const rate = expectedRate(profile, minute);
-    total +=
-      incident.kind === 'burst'
-        ? rate * (incident.magnitude - 1)
-        : rate * (incident.magnitude - profile.errorFraction);
+    if (incident.kind === 'errorJump') total += rate * (incident.magnitude - profile.errorFraction);
+    else total += Math.abs(incidentRate(incident, minute, rate) - rate);
   }
   return total / (endMinute - startMinute);
 }
 
-function tooClose(range: TimeRange, incidents: readonly IncidentLabel[], points: readonly number[]): boolean {
-  const from = range.from - EVENT_SPACING_MINUTES;
-  const to = range.to + EVENT_SPACING_MINUTES;
+function isMaterial(incident: IncidentLabel): boolean {
+  if (incident.kind === 'sustained') {
+    return (
+      incident.endMinute - incident.startMinute >= SUSTAINED_MINUTES &&
+      incident.excessPerMinute >= MATERIAL_SUSTAINED_EXCESS
+    );
+  }
+  return incident.excessPerMinute >= MATERIAL_EXCESS_PER_MINUTE;
+}
+
+function tooClose(
+  range: TimeRange,
+  incidents: readonly IncidentLabel[],
+  points: readonly number[],
+  spacing: number,
+): boolean {
+  const from = range.from - spacing;
+  const to = range.to + spacing;
   return (
     incidents.some((other) => other.startMinute < to && from < other.endMinute) ||
     points.some((point) => point > from && point < to)
   );
+}
+
+/** Whether a range touches a holiday or busy day: incidents keep off them, so each alarm has one cause. */
+function onSpecialDay(profile: SeriesProfile, range: TimeRange): boolean {
+  const days = [...profile.holidayMinutes, ...profile.busyDayMinutes];
+  return days.some((start) => range.from < start + MINUTES_PER_DAY && start < range.to);
 }
 
 function placeIncidents(
@@ -338,17 +342,20 @@ function placeIncidents(
   series: number,
   profile: SeriesProfile,
   window: TimeRange,
-  benignMinutes: readonly number[],
+  pointChanges: readonly number[],
 ): IncidentLabel[] {
-  const wanted = random.poisson(MEAN_INCIDENTS_PER_SERIES);
+  const bursty = profile.trafficClass === 'bursty';
+  const days = (window.to - window.from) / MINUTES_PER_DAY;
+  const wanted = random.poisson(bursty ? BURSTY_INCIDENTS_PER_DAY * days : MEAN_INCIDENTS_PER_SERIES);
+  const spacing = bursty ? BURSTY_SPACING_MINUTES : EVENT_SPACING_MINUTES;
   const placed: IncidentLabel[] = [];
   // Rejection sampling: a crowded window may hold fewer than wanted, which only lowers the mean a little.
   for (let attempt = 0; placed.length < wanted && attempt < 50 * wanted; attempt++) {
-    const shape = drawShape(random, profile.errorFraction);
+    const shape = drawShape(random, profile);
     if (window.to - shape.duration <= window.from) continue;
     const startMinute = random.integer(window.from, window.to - shape.duration);
     const range = { from: startMinute, to: startMinute + shape.duration };
-    if (tooClose(range, placed, benignMinutes)) continue;
+    if (tooClose(range, placed, pointChanges, spacing) || onSpecialDay(profile, range)) continue;
     const incident: IncidentLabel = {
       kind: shape.kind,
       series,
@@ -359,13 +366,13 @@ function placeIncidents(
       material: false,
     };
     incident.excessPerMinute = excessPerMinute(profile, incident);
-    incident.material = incident.excessPerMinute >= MATERIAL_EXCESS_PER_MINUTE;
+    incident.material = isMaterial(incident);
     placed.push(incident);
   }
   return placed.sort((a, b) => a.startMinute - b.startMinute);
 }
 
-/** Poisson calls around the expected rate (times any incident's multiplier), binomial errors among them. */
+/** Negative-binomial calls around the drifting expected rate (incidents applied), binomial errors. */
 function render(
   random: Random,
   profile: SeriesProfile,
@@ -373,71 +380,102 @@ function render(
   startMinute: number,
   minutes: number,
 ): { calls: Int32Array; errors: Int32Array } {
-  const multiplier = new Float64Array(minutes).fill(1);
-  const errorFraction = new Float64Array(minutes).fill(profile.errorFraction);
-  for (const incident of incidents) {
-    for (let minute = incident.startMinute; minute < incident.endMinute; minute++) {
-      multiplier[minute - startMinute] = incidentCallMultiplier(incident, minute);
-      if (incident.kind === 'errorJump') errorFraction[minute - startMinute] = incident.magnitude;
-    }
-  }
   const calls = new Int32Array(minutes);
   const errors = new Int32Array(minutes);
+  const spread = profile.driftDeviation;
+  const innovation = spread * Math.sqrt(1 - DRIFT_CORRELATION ** 2);
+  let drift = spread * random.normal();
+  let next = 0;
   for (let offset = 0; offset < minutes; offset++) {
-    const count = random.poisson(expectedRate(profile, startMinute + offset) * multiplier[offset]!);
+    const minute = startMinute + offset;
+    drift = DRIFT_CORRELATION * drift + innovation * random.normal();
+    let rate = expectedRate(profile, minute) * Math.exp(drift - (spread * spread) / 2);
+    let errorFraction = profile.errorFraction;
+    while (next < incidents.length && incidents[next]!.endMinute <= minute) next++;
+    const incident = incidents[next];
+    if (incident !== undefined && minute >= incident.startMinute) {
+      rate = incidentRate(incident, minute, rate);
+      if (incident.kind === 'errorJump') errorFraction = incident.magnitude;
+    }
+    const count = random.negativeBinomial(rate, profile.dispersion);
     calls[offset] = count;
-    errors[offset] = random.binomial(count, errorFraction[offset]!);
+    errors[offset] = random.binomial(count, errorFraction);
   }
   return { calls, errors };
 }
 
-type Role = 'plain' | BenignKind;
-
-/** Exactly 10% deploys and 10% new APIs (at least one each from 10 series), so small sets test both. */
-function assignRoles(seed: number, seriesCount: number): Role[] {
+/** Every class in its share (at least one series each from 5 series), in a seeded order. */
+function assignClasses(seed: number, seriesCount: number): TrafficClass[] {
   const random = new Random(deriveSeed(seed, 0x7fffffff));
-  const share = seriesCount >= 10 ? Math.max(1, Math.round(BENIGN_SHARE * seriesCount)) : 0;
-  const roles: Role[] = new Array<Role>(seriesCount).fill('plain');
-  const order = random.shuffle([...Array(seriesCount).keys()]);
-  order.slice(0, share).forEach((index) => (roles[index] = 'deploy'));
-  order.slice(share, 2 * share).forEach((index) => (roles[index] = 'newApi'));
-  return roles;
+  const classes: TrafficClass[] = [];
+  for (const trafficClass of TRAFFIC_CLASSES) {
+    const share = Math.max(seriesCount >= 5 ? 1 : 0, Math.round(CLASS_SHARES[trafficClass] * seriesCount));
+    for (let i = 0; i < share && classes.length < seriesCount; i++) classes.push(trafficClass);
+  }
+  while (classes.length < seriesCount) classes.push('steady');
+  return random.shuffle(classes);
 }
 
-/** A deploy or a new API's appearance at a random minute of the issue's (scaled) day range. */
-function drawBenignChange(
+/** A point change's minute: after the history, clear of the last day. */
+function pointMinute(random: Random, startMinute: number, days: number, fromDay: number): number {
+  const from = startMinute + Math.round(Math.max(HISTORY_DAYS, fromDay) * MINUTES_PER_DAY);
+  const to = startMinute + (days - 2) * MINUTES_PER_DAY;
+  return random.integer(from, Math.max(from, to));
+}
+
+/** Level shifts, a stopped cron job, an appearance: the class's benign point changes. */
+function drawPointChanges(
   random: Random,
-  kind: BenignKind,
+  profile: SeriesProfile,
   series: number,
   startMinute: number,
   days: number,
-): BenignLabel {
-  const range =
-    kind === 'deploy' ? benignRange(startMinute, days, 9, 25) : benignRange(startMinute, days, 8, 20);
-  return { kind, series, minute: random.integer(range.from, range.to - 1) };
+): BenignLabel[] {
+  const changes: BenignLabel[] = [];
+  if (profile.trafficClass === 'shifting') {
+    const first = pointMinute(random, startMinute, days, HISTORY_DAYS);
+    const shifts = [first];
+    const second = first + random.integer(2, 5) * MINUTES_PER_DAY;
+    if (second < startMinute + (days - 2) * MINUTES_PER_DAY) shifts.push(second);
+    for (const minute of shifts) {
+      const up = random.unit() < 0.5;
+      profile.levelShifts.push({ minute, factor: up ? random.uniform(1.5, 2) : random.uniform(0.4, 0.7) });
+      changes.push({ kind: 'levelShift', series, minute });
+    }
+  }
+  if (profile.trafficClass === 'cron' && random.unit() < 0.5) {
+    profile.cronStopMinute = pointMinute(random, startMinute, days, HISTORY_DAYS + 1);
+    changes.push({ kind: 'cronStopped', series, minute: profile.cronStopMinute });
+  }
+  if (profile.trafficClass === 'steady' && random.unit() < 0.3) {
+    profile.appearanceMinute = pointMinute(random, startMinute, days, 8);
+    changes.push({ kind: 'newApi', series, minute: profile.appearanceMinute });
+  }
+  return changes;
 }
 
 function generateSeries(
   index: number,
-  role: Role,
+  trafficClass: TrafficClass,
   options: Required<TrafficOptions>,
   startMinute: number,
 ): SyntheticSeries {
   const { seed, days } = options;
   const random = new Random(deriveSeed(seed, index));
-  const profile = drawProfile(random);
-  const benign = role === 'plain' ? [] : [drawBenignChange(random, role, index, startMinute, days)];
-  for (const change of benign) {
-    if (change.kind === 'deploy') profile.deployMinute = change.minute;
-    else profile.appearanceMinute = change.minute;
-  }
+  const profile = drawProfile(random, trafficClass, startMinute, days);
+  const pointChanges = drawPointChanges(random, profile, index, startMinute, days);
+  const benign: BenignLabel[] = [
+    ...pointChanges,
+    ...profile.holidayMinutes.map((minute) => ({ kind: 'holiday' as const, series: index, minute })),
+    ...profile.busyDayMinutes.map((minute) => ({ kind: 'busyDay' as const, series: index, minute })),
+  ];
   const firstMinute = profile.appearanceMinute ?? startMinute;
   const window = {
     // A new API's incidents come after it has some traffic to compare with (the same spacing as events).
     from: Math.max(startMinute + FIRST_INCIDENT_DAY * MINUTES_PER_DAY, firstMinute + EVENT_SPACING_MINUTES),
     to: startMinute + (days - 1) * MINUTES_PER_DAY,
   };
-  const changeMinutes = benign.map((change) => change.minute);
+  const changeMinutes = pointChanges.map((change) => change.minute);
   const incidents = placeIncidents(random, index, profile, window, changeMinutes);
   const { calls, errors } = render(random, profile, incidents, startMinute, days * MINUTES_PER_DAY);
   return { index, profile, firstMinute, calls, errors, incidents, benign };
@@ -448,14 +486,14 @@ export function generateTraffic(options: TrafficOptions): SyntheticDataSet {
   if (resolved.days < 10) throw new Error('the synthetic traffic needs at least 10 days');
   if (resolved.startMs % (MINUTES_PER_DAY * 60_000) !== 0) throw new Error('startMs must be a UTC midnight');
   const startMinute = resolved.startMs / 60_000;
-  const roles = assignRoles(resolved.seed, resolved.seriesCount);
+  const classes = assignClasses(resolved.seed, resolved.seriesCount);
   return {
     seed: resolved.seed,
     days: resolved.days,
     startMinute,
     endMinute: startMinute + resolved.days * MINUTES_PER_DAY,
     countedFromMinute: startMinute + HISTORY_DAYS * MINUTES_PER_DAY,
-    series: roles.map((role, index) => generateSeries(index, role, resolved, startMinute)),
+    series: classes.map((trafficClass, index) => generateSeries(index, trafficClass, resolved, startMinute)),
   };
 }
 

@@ -70,6 +70,7 @@ interface CollectorFlags {
   insightsStartAfter: number;
   insightsEndAfter: number;
   insightsReadCalls: boolean;
+  insightsDetectDrops: boolean;
   insightsIntervalSeconds: number;
   insightsLatenessSeconds: number;
   insightsMaxSeries: number;
@@ -348,6 +349,12 @@ export function collectorCommand(): Command {
       ).default(i.countsReadCalls),
     )
     .addOption(
+      new Option(
+        '--insights-detect-drops',
+        'Insights: report call-rate drops too, e.g. an API falling silent (default: increases only, as CloudTrail) (env: CRUMBTRAIL_INSIGHTS_DETECT_DROPS=true|false)',
+      ).default(i.detector.detectDrops),
+    )
+    .addOption(
       new Option('--insights-interval-seconds <seconds>', 'Insights: how often to evaluate')
         .env('CRUMBTRAIL_INSIGHTS_INTERVAL_SECONDS')
         .argParser(integer(1, 3600))
@@ -440,6 +447,7 @@ export function configFromCommand(command: Command): CollectorConfig {
         minRatio: flags.insightsMinRatio,
         startAfter: flags.insightsStartAfter,
         endAfter: flags.insightsEndAfter,
+        detectDrops: switchSetting(command, 'insightsDetectDrops', 'CRUMBTRAIL_INSIGHTS_DETECT_DROPS'),
       },
       countsReadCalls: switchSetting(command, 'insightsReadCalls', 'CRUMBTRAIL_INSIGHTS_READ_CALLS'),
       intervalMs: flags.insightsIntervalSeconds * 1000,

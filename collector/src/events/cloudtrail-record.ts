@@ -142,6 +142,8 @@ export interface InsightExplanation {
   callsPerMinute: number;
   /** For an End: "normal" (traffic returned to its baseline) or "max-duration" (the new normal). */
   endReason?: 'normal' | 'max-duration';
+  /** Only on a drop (collector option --insights-detect-drops): the calls fell, not rose. */
+  direction?: 'decrease';
   summary: string;
 }
 

@@ -62,6 +62,7 @@ function figuresOf(start: InsightRecord): InsightFigures {
     peakScore: start.crumbtrail.insight.score,
     baselineKind: start.crumbtrail.insight.baseline,
     callsPerMinute: start.crumbtrail.insight.callsPerMinute,
+    ...(start.crumbtrail.insight.direction === 'decrease' ? { direction: 'decrease' as const } : {}),
   };
 }
 

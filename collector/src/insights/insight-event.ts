@@ -59,7 +59,8 @@ export function summarize(input: InsightEventInput): string {
       : 'baseline warming up: the trailing hour, too little history for time of day yet';
   const score = `z = ${round(figures.peakScore)} ≥ ${input.threshold}`;
   if (transition.state === 'Start') {
-    return `${what} at ${observed} since ${clock(figures.startMinute)}, ${ratio}the expected ${expected} (${score}; ${baseline}).`;
+    const verb = figures.direction === 'decrease' ? 'dropped to' : 'at';
+    return `${what} ${verb} ${observed} since ${clock(figures.startMinute)}, ${ratio}the expected ${expected} (${score}; ${baseline}).`;
   }
   const minutes = figures.endMinute - figures.startMinute;
   const ending =
@@ -105,6 +106,7 @@ export function insightEvent(input: InsightEventInput): StoredEvent<InsightRecor
         baseline: figures.baselineKind,
         callsPerMinute: round(figures.callsPerMinute),
         ...(transition.state === 'End' ? { endReason: transition.reason } : {}),
+        ...(figures.direction === 'decrease' ? { direction: 'decrease' as const } : {}),
         summary: summarize(input),
       },
     },

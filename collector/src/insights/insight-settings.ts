@@ -1,6 +1,6 @@
 /*
  * Detector settings. The defaults are the ones the quality benchmark (collector/bench/insights)
- * was tuned and measured with; every one has a collector flag.
+ * was tuned and measured with; every one but the windowed sums' length has a collector flag.
  */
 
 export const MINUTE_MS = 60_000;
@@ -38,6 +38,16 @@ export interface DetectorSettings {
    * keeping it out of the baseline would alarm on it for a whole baseline window.
    */
   maxInsightMinutes: number;
+  /**
+   * Evidence accumulates over this many minutes: a modest rise that lasts (5–7 calls a minute on
+   * an API that usually sees 1.5) is judged on the window's sums, not each minute alone.
+   */
+  sustainedMinutes: number;
+  /**
+   * Report call-rate drops too (an API falling silent: an outage, a broken client). Off by
+   * default: CloudTrail's call-rate insights are increases. Error rates never report drops.
+   */
+  detectDrops: boolean;
 }
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
@@ -53,4 +63,6 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   warmupWindowMinutes: 60,
   slotHalfWidthMinutes: 7,
   maxInsightMinutes: 6 * 60,
+  sustainedMinutes: 5,
+  detectDrops: false,
 };

@@ -5,7 +5,7 @@
  * how often a Poisson(2) minute reaches 6). So the score is the smaller of the empirical z-score
  * (its deviation floored at the Poisson √μ) and the Poisson tail itself expressed as a z-score.
  */
-import { mean, sampleStandardDeviation, zScore } from 'simple-statistics';
+import { zScore } from 'simple-statistics';
 
 /** A count's Poisson mean is never taken below this: zero is not a rate, just few samples. */
 const MIN_POISSON_MEAN = 0.5;
@@ -31,14 +31,56 @@ export interface RateScore {
   score: number;
 }
 
-/** Calls in a minute against the baseline's per-minute counts. */
-export function callRateScore(observed: number, baseline: readonly number[]): RateScore {
-  const expected = baseline.length > 0 ? mean(baseline) : 0;
-  const sampleDeviation = baseline.length > 1 ? sampleStandardDeviation(baseline) : 0;
-  const deviation = Math.max(sampleDeviation, Math.sqrt(Math.max(expected, MIN_POISSON_MEAN)));
+/**
+ * The z-score of P(X ≤ observed) for X ~ Poisson(expected), as a positive number for a deficit:
+ * P(X ≤ k) = 1 − P(X ≥ k + 1), so it is the upper-tail z of k + 1, negated.
+ */
+export function poissonLowerTailZ(observed: number, expected: number): number {
+  return -poissonUpperTailZ(Math.max(observed, 0) + 1, expected);
+}
+
+/**
+ * A baseline's per-minute mean and deviation, the deviation floored at the Poisson √μ. One pass
+ * (Welford): it runs for every API every minute, the detector's hottest loop.
+ */
+export function baselineMoments(baseline: readonly number[]): { expected: number; deviation: number } {
+  let expected = 0;
+  let squares = 0;
+  for (let i = 0; i < baseline.length; i++) {
+    const value = baseline[i] ?? 0;
+    const delta = value - expected;
+    expected += delta / (i + 1);
+    squares += delta * (value - expected);
+  }
+  const sampleDeviation = baseline.length > 1 ? Math.sqrt(squares / (baseline.length - 1)) : 0;
+  return {
+    expected,
+    deviation: Math.max(sampleDeviation, Math.sqrt(Math.max(expected, MIN_POISSON_MEAN))),
+  };
+}
+
+/**
+ * A count (one minute's, or a window's sum) above its expectation: the smaller of the empirical
+ * z-score and the Poisson tail.
+ */
+export function countRiseScore(observed: number, expected: number, deviation: number): number {
   const empirical = zScore(observed, expected, deviation);
-  const poisson = poissonUpperTailZ(observed, Math.max(expected, MIN_POISSON_MEAN));
-  return { expected, observed, score: Math.min(empirical, poisson) };
+  return Math.min(empirical, poissonUpperTailZ(observed, Math.max(expected, MIN_POISSON_MEAN)));
+}
+
+/** A count below its expectation, positive for a deficit: the same rule, on the lower tail. */
+export function countDropScore(observed: number, expected: number, deviation: number): number {
+  const empirical = zScore(expected, observed, deviation);
+  return Math.min(empirical, poissonLowerTailZ(observed, Math.max(expected, MIN_POISSON_MEAN)));
+}
+
+/** Calls in a minute against the baseline's per-minute counts. */
+export function callRateScore(
+  observed: number,
+  baseline: readonly number[],
+): RateScore & { deviation: number } {
+  const { expected, deviation } = baselineMoments(baseline);
+  return { expected, observed, score: countRiseScore(observed, expected, deviation), deviation };
 }
 
 /**

@@ -5,11 +5,14 @@
  * in the middle of an incident ends nothing.
  */
 import { sum } from 'simple-statistics';
-import type { BaselineKind, MinuteCounts } from './baseline-samples.js';
-import { collectBaseline } from './baseline-samples.js';
+import type { BaselineKind, BaselineSamples, MinuteCounts } from './baseline-samples.js';
+import { MAX_EXCLUDED_SHARE, collectBaseline } from './baseline-samples.js';
+import { ExcludedSpans } from './excluded-spans.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
+import type { LevelMode } from './level-tracker.js';
 import { LevelTracker } from './level-tracker.js';
-import { callRateScore, errorRateScore } from './scores.js';
+import { SustainedWindow } from './sustained-window.js';
+import { baselineMoments, countDropScore, countRiseScore, errorRateScore } from './scores.js';
 
 export interface MinuteEvaluation {
   minute: number;
@@ -27,7 +30,11 @@ export interface MinuteEvaluation {
   elevated: boolean;
   /** Undefined when the series is too young or the baseline too thin to judge. */
   baselineKind: BaselineKind | undefined;
+  /** Which way the minute is unusual or elevated (drops only with `detectDrops`). */
+  direction: Direction;
 }
+
+export type Direction = 'increase' | 'decrease';
 
 /** Figures over a stretch of minutes, as insight statistics report them. */
 export interface InsightFigures {
@@ -41,6 +48,8 @@ export interface InsightFigures {
   baselineKind: BaselineKind;
   /** Calls per minute over the stretch (for error rates: all calls). */
   callsPerMinute: number;
+  /** Set for a drop (`detectDrops`); an increase otherwise. */
+  direction?: 'decrease';
 }
 
 export type InsightTransition =
@@ -53,6 +62,8 @@ interface Tally {
   observedNumerator: number;
   expectedNumerator: number;
   calls: number;
+  /** What the seasonal baseline expected before the level: what the level learns from. */
+  baseExpected: number;
   score: number;
   baselineKind: BaselineKind;
 }
@@ -66,50 +77,134 @@ export interface InsightSpan {
   startFigures?: InsightFigures;
 }
 
+/** The middle value (mean of the two middle ones); 0 without values. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
 /** Fewer baseline minutes than this say too little to judge by. */
 const MIN_BASELINE_SAMPLES = 5;
 
-/** What a minute shows against its baseline. */
+/**
+ * A window's per-minute excess must reach this share of `minExcess`: a lasting rise of 4.5 calls
+ * a minute is an incident where one minute 4.5 above its expectation is noise. Not lower: 3 calls a
+ * minute where 0.1 are usual (an excess of 2.9) stays below it, as the guards intend.
+ */
+const SUSTAINED_EXCESS_SHARE = 0.7;
+
+/**
+ * The detector's mechanisms, each of which the quality benchmark switches off in turn to measure
+ * what it does (docs/insights-design.md, ablation). The collector always runs the defaults.
+ */
+export interface DetectorMechanisms {
+  level: LevelMode;
+  /** Fall back to all seasonal samples when insights hold most of them. */
+  capExclusion: boolean;
+  /** Judge call rates on windowed sums as well as single minutes. */
+  accumulate: boolean;
+  /** A rise must also clear what the same minute of the day usually sees (cron jobs). */
+  sameMinute: boolean;
+}
+
+export const DEFAULT_MECHANISMS: DetectorMechanisms = {
+  level: 'one-sided',
+  capExclusion: true,
+  accumulate: true,
+  sameMinute: true,
+};
+
+/** What a minute (or a window of minutes) shows against its baseline, in one direction. */
 interface Evidence {
   score: number;
-  /** Calls (errors, for error rates) in the minute, how many more than expected, and the ratio. */
+  /** Calls per minute that count toward `minCount` (for a drop: the expected ones). */
   count: number;
+  /** How far from the expectation, per minute; and the ratio, ≥ 1 in the insight's direction. */
   excess: number;
   ratio: number;
 }
 
 /** Every margin met, at full strength (1) or at a fraction of it (ending hysteresis). */
-function exceeds(evidence: Evidence, settings: DetectorSettings, strength: number): boolean {
+function exceeds(evidence: Evidence, settings: DetectorSettings, strength: number, excessShare = 1): boolean {
   return (
     evidence.score >= settings.zThreshold * strength &&
     evidence.count >= settings.minCount * strength &&
-    evidence.excess >= settings.minExcess * strength &&
+    evidence.excess >= settings.minExcess * excessShare * strength &&
     evidence.ratio >= 1 + (settings.minRatio - 1) * strength
   );
 }
 
+function riseEvidence(observed: number, expected: number, deviation: number, minutes: number): Evidence {
+  return {
+    score: countRiseScore(observed, expected, deviation),
+    count: observed / minutes,
+    excess: (observed - expected) / minutes,
+    ratio: observed / expected,
+  };
+}
+
+function dropEvidence(observed: number, expected: number, deviation: number, minutes: number): Evidence {
+  return {
+    score: countDropScore(observed, expected, deviation),
+    count: expected / minutes,
+    excess: (expected - observed) / minutes,
+    ratio: expected / Math.max(observed, Number.MIN_VALUE),
+  };
+}
+
+/** How unusual one direction is: at full strength, at half strength, and the score shown. */
+interface Judgement {
+  unusual: boolean;
+  elevated: boolean;
+  score: number;
+}
+
 export class SeriesDetector {
-  private readonly level = new LevelTracker();
+  private readonly level: LevelTracker;
+  private readonly window: SustainedWindow;
   /** Unusual minutes waiting to become an insight, or the active insight's minutes. */
   private tallies: Tally[] = [];
   private active = false;
+  /** The pending or active insight's direction. */
+  private direction: Direction = 'increase';
   private usualRun = 0;
-  private spans: InsightSpan[] = [];
+  private readonly spans = new ExcludedSpans();
+  /** The latest call-rate minute's seasonal expectation before the level: what the level learns. */
+  private lastBaseExpected = 0;
 
   constructor(
     readonly type: InsightType,
     private readonly settings: DetectorSettings,
-  ) {}
+    private readonly mechanisms: DetectorMechanisms = DEFAULT_MECHANISMS,
+  ) {
+    this.level = new LevelTracker(mechanisms.level);
+    this.window = new SustainedWindow(mechanisms.accumulate ? settings.sustainedMinutes : 0);
+  }
 
   get isActive(): boolean {
     return this.active;
   }
 
+  /** Insight spans held for baselines: those a baseline window can still reach. */
+  get retainedSpans(): number {
+    return this.spans.size;
+  }
+
+  /** The spans held, for tests that check lookups against a plain scan. */
+  spansForTesting(): InsightSpan[] {
+    return this.spans.list();
+  }
+
   /** Restores state after a restart: past insight spans, and the active one if any. */
   restore(spans: readonly InsightSpan[]): void {
-    this.spans = spans.map((span) => ({ ...span }));
-    const open = this.spans.find((span) => span.endMinute === undefined);
+    this.spans.replace(spans);
+    const open = this.spans.open();
     this.active = open !== undefined;
+    this.direction = open?.startFigures?.direction ?? 'increase';
     this.tallies = [];
     this.usualRun = 0;
     this.restoredStart = open?.startMinute;
@@ -122,11 +217,7 @@ export class SeriesDetector {
   private restoredFigures: InsightFigures | undefined;
 
   isExcluded(minute: number): boolean {
-    for (const span of this.spans) {
-      if (minute >= span.startMinute && (span.endMinute === undefined || minute < span.endMinute))
-        return true;
-    }
-    return false;
+    return this.spans.has(minute);
   }
 
   evaluate(
@@ -136,8 +227,9 @@ export class SeriesDetector {
   ): MinuteEvaluation & {
     transition?: InsightTransition;
   } {
+    this.level.advance(minute);
     const evaluation = this.score(minute, firstMinute, counts);
-    this.forgetSpansBefore(minute - this.settings.baselineMinutes);
+    this.spans.forgetBefore(minute - this.settings.baselineMinutes - this.settings.slotHalfWidthMinutes);
     const transition = this.advance(evaluation, counts);
     return transition === undefined ? evaluation : { ...evaluation, transition };
   }
@@ -152,42 +244,114 @@ export class SeriesDetector {
       unusual: false,
       elevated: false,
       baselineKind: undefined,
+      direction: 'increase',
     };
     if (minute - firstMinute < settings.minHistoryMinutes) return notJudged;
-    const isExcluded = (m: number): boolean => this.isExcluded(m);
-    const baseline = collectBaseline(minute, firstMinute, counts, isExcluded, settings);
-    if (baseline.calls.length < MIN_BASELINE_SAMPLES) return notJudged;
-    const calls = counts.calls(minute);
-    if (this.type === 'ApiCallRateInsight') {
-      const seasonal = baseline.kind === 'seasonal';
-      // Unusual minutes waiting to start an insight may be the first minutes of a burst: they
-      // are not evidence of a new level (once in an insight, its span excludes them).
-      const pendingFrom = this.active
-        ? Number.POSITIVE_INFINITY
-        : (this.tallies[0]?.minute ?? Number.POSITIVE_INFINITY);
-      const level = seasonal ? this.level.factor((m) => m >= pendingFrom || isExcluded(m)) : 1;
-      const rate = callRateScore(
-        calls,
-        level === 1 ? baseline.calls : baseline.calls.map((count) => count * level),
-      );
-      const evidence = {
-        score: rate.score,
-        count: calls,
-        excess: calls - rate.expected,
-        ratio: calls / rate.expected,
-      };
-      const unusual = exceeds(evidence, settings, 1);
-      if (seasonal) this.level.record(minute, calls, rate.expected / level);
-      return {
-        minute,
-        ...rate,
-        unusual,
-        elevated: exceeds(evidence, settings, 0.5),
-        baselineKind: baseline.kind,
-      };
+    const isExcluded = (m: number): boolean => this.spans.has(m);
+    const share = this.mechanisms.capExclusion ? MAX_EXCLUDED_SHARE : 1;
+    const baseline = collectBaseline(minute, firstMinute, counts, isExcluded, settings, share);
+    if (baseline.calls.length < MIN_BASELINE_SAMPLES) {
+      this.window.reset();
+      return notJudged;
     }
+    return this.type === 'ApiCallRateInsight'
+      ? this.scoreCalls(minute, counts.calls(minute), baseline, baseline.kind)
+      : this.scoreErrors(minute, counts, baseline.calls, baseline.errors, baseline.kind);
+  }
+
+  private scoreCalls(
+    minute: number,
+    calls: number,
+    baseline: BaselineSamples,
+    kind: BaselineKind,
+  ): MinuteEvaluation {
+    const { settings, mechanisms } = this;
+    const moments = baselineMoments(baseline.calls);
+    const usual = mechanisms.sameMinute ? median(baseline.sameMinute) : 0;
+    const seasonal = kind === 'seasonal';
+    const up = seasonal ? this.level.rise : 1;
+    const down = seasonal ? this.level.drop : 1;
+    // The most one minute adds to a window: twice what an unusual minute of its own would need.
+    // One spike then leaves a window of ordinary minutes below minRatio (or, at under 2 calls a
+    // minute, below minCount); a burst's minutes, noisy around 3×, keep most of their weight.
+    this.lastBaseExpected = moments.expected;
+    // A cron job's minute: this exact time of day usually sees at least the elevated margin
+    // (1.75× by default) over its slot. The window expects it at what it usually sees.
+    const recurring = usual > 0 && usual >= moments.expected * (1 + (settings.minRatio - 1) / 2);
+    const windowExpected = recurring ? usual : moments.expected;
+    const riseCap = 2 * windowExpected * up * settings.minRatio + settings.minExcess;
+    this.window.push(minute, calls, windowExpected, moments.deviation ** 2, riseCap);
+    const { window } = this;
+    const windowDeviation = Math.sqrt(window.variance);
+    const single = riseEvidence(calls, moments.expected * up, moments.deviation * up, 1);
+    // A minute no higher than a cron job's minute usually is, is no rise.
+    if (recurring) single.ratio = Math.min(single.ratio, calls / usual);
+    const rise = this.judge(
+      single,
+      window.full
+        ? riseEvidence(window.observed, window.expected * up, windowDeviation * up, window.minutes)
+        : undefined,
+    );
+    const drop = settings.detectDrops
+      ? this.judge(
+          dropEvidence(calls, moments.expected * down, moments.deviation * down, 1),
+          window.full
+            ? dropEvidence(window.lowObserved, window.expected * down, windowDeviation * down, window.minutes)
+            : undefined,
+        )
+      : undefined;
+    // The insight under way (or pending) keeps its direction; otherwise a drop shows only when
+    // it is what is unusual.
+    const asDrop =
+      drop !== undefined &&
+      (this.tallies.length > 0 || this.active
+        ? this.direction === 'decrease'
+        : drop.unusual && !rise.unusual);
+    const judged = asDrop ? drop : rise;
+    const level = asDrop ? down : up;
+    return {
+      minute,
+      observed: calls,
+      expected: moments.expected * level,
+      score: judged.score,
+      unusual: judged.unusual,
+      elevated: judged.elevated,
+      baselineKind: kind,
+      direction: asDrop ? 'decrease' : 'increase',
+    };
+  }
+
+  /**
+   * A direction's minute and window evidence together: either may make the minute unusual. The
+   * window counts only while the minute itself still leans that way by half the margins (1.75×
+   * and 1.75 calls beyond the expectation, by default), so an insight ends as soon as the traffic
+   * is back, not a window later, and ordinary minutes after a spike start nothing.
+   */
+  private judge(single: Evidence, window: Evidence | undefined): Judgement {
+    const { settings } = this;
+    const sustainedExcess = settings.minExcess * SUSTAINED_EXCESS_SHARE;
+    const leans = single.excess >= 0.5 * sustainedExcess && single.ratio >= 1 + 0.5 * (settings.minRatio - 1);
+    const held = (strength: number): boolean =>
+      exceeds(single, settings, strength) ||
+      (window !== undefined && leans && exceeds(window, settings, strength, SUSTAINED_EXCESS_SHARE));
+    return {
+      unusual: held(1),
+      elevated: held(0.5),
+      score: Math.max(single.score, window?.score ?? Number.NEGATIVE_INFINITY),
+    };
+  }
+
+  private scoreErrors(
+    minute: number,
+    counts: MinuteCounts,
+    baselineCalls: readonly number[],
+    baselineErrors: readonly number[],
+    kind: BaselineKind,
+  ): MinuteEvaluation {
+    const { settings } = this;
+    const calls = counts.calls(minute);
     const errors = counts.errors(minute);
-    const rate = errorRateScore(errors, calls, sum(baseline.errors), sum(baseline.calls));
+    const rate = errorRateScore(errors, calls, sum(baselineErrors), sum(baselineCalls));
     const evidence = {
       score: rate.score,
       count: errors,
@@ -201,7 +365,8 @@ export class SeriesDetector {
       score: rate.score,
       unusual: exceeds(evidence, settings, 1),
       elevated: exceeds(evidence, settings, 0.5),
-      baselineKind: baseline.kind,
+      baselineKind: kind,
+      direction: 'increase',
     };
   }
 
@@ -214,24 +379,43 @@ export class SeriesDetector {
       observedNumerator: evaluation.observed * weight,
       expectedNumerator: evaluation.expected * weight,
       calls,
+      baseExpected: this.lastBaseExpected,
       score: evaluation.score,
       baselineKind: evaluation.baselineKind ?? 'warming-up',
     };
   }
 
+  /** Teaches the level minutes that turned out to be in no insight (call rates, seasonal only). */
+  private learn(tallies: readonly Tally[]): void {
+    if (this.type !== 'ApiCallRateInsight') return;
+    for (const tally of tallies) {
+      if (tally.baselineKind === 'seasonal') this.level.record(tally.minute, tally.calls, tally.baseExpected);
+    }
+  }
+
   private advance(evaluation: MinuteEvaluation, counts: MinuteCounts): InsightTransition | undefined {
     const { settings } = this;
     if (!this.active) {
-      if (!evaluation.unusual) {
+      if (evaluation.baselineKind === undefined) {
         this.tallies = [];
         return undefined;
       }
-      this.tallies.push(this.tallyOf(evaluation, counts));
+      const tally = this.tallyOf(evaluation, counts);
+      if (!evaluation.unusual || (this.tallies.length > 0 && evaluation.direction !== this.direction)) {
+        this.learn(this.tallies);
+        this.tallies = [];
+      }
+      if (!evaluation.unusual) {
+        this.learn([tally]);
+        return undefined;
+      }
+      this.direction = evaluation.direction;
+      this.tallies.push(tally);
       if (this.tallies.length < settings.startAfter) return undefined;
       this.active = true;
       this.usualRun = 0;
       const startMinute = this.tallies[0]?.minute ?? evaluation.minute;
-      this.spans.push({ startMinute, endMinute: undefined });
+      this.spans.add({ startMinute, endMinute: undefined });
       return { state: 'Start', figures: this.figures(this.tallies) };
     }
     // A minute that cannot be judged (too thin a baseline) is no evidence either way.
@@ -243,12 +427,15 @@ export class SeriesDetector {
     const overlong = evaluation.minute + 1 - startMinute >= settings.maxInsightMinutes;
     if (!normal && !overlong) return undefined;
     const figures = this.endFigures(startMinute);
-    const open = this.spans.find((span) => span.endMinute === undefined);
+    const open = this.spans.open();
     if (normal) {
       if (open !== undefined) open.endMinute = figures.endMinute;
+      // The usual minutes that ended it are in no insight.
+      this.learn(this.tallies.slice(this.tallies.length - this.usualRun));
     } else {
-      // The new normal: its minutes go back into the baseline.
-      this.spans = this.spans.filter((span) => span !== open);
+      // The new normal: its minutes go back into the baseline, and into the level.
+      if (open !== undefined) this.spans.remove(open);
+      this.learn(this.tallies);
     }
     this.active = false;
     this.tallies = [];
@@ -282,11 +469,7 @@ export class SeriesDetector {
       peakScore: Math.max(...tallies.map((tally) => tally.score)),
       baselineKind: tallies.some((tally) => tally.baselineKind === 'warming-up') ? 'warming-up' : 'seasonal',
       callsPerMinute: totalCalls / tallies.length,
+      ...(this.direction === 'decrease' ? { direction: 'decrease' as const } : {}),
     };
-  }
-
-  private forgetSpansBefore(minute: number): void {
-    if (this.spans.length === 0) return;
-    this.spans = this.spans.filter((span) => span.endMinute === undefined || span.endMinute > minute);
   }
 }

@@ -239,3 +239,24 @@ describe('collector command: Insights settings', () => {
     assert.equal(refusal([]).code, 'commander.invalidArgument');
   });
 });
+
+describe('collector command: --insights-detect-drops', () => {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS;
+    Reflect.deleteProperty(process.env, 'CRUMBTRAIL_INSIGHTS_DETECT_DROPS');
+  });
+  afterEach(() => {
+    if (saved === undefined) Reflect.deleteProperty(process.env, 'CRUMBTRAIL_INSIGHTS_DETECT_DROPS');
+    else process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS = saved;
+  });
+
+  it('is off by default and on with the flag or its variable; a bad value is refused', () => {
+    assert.equal(parse([]).insights.detector.detectDrops, false);
+    assert.equal(parse(['--insights-detect-drops']).insights.detector.detectDrops, true);
+    process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS = 'true';
+    assert.equal(parse([]).insights.detector.detectDrops, true);
+    process.env.CRUMBTRAIL_INSIGHTS_DETECT_DROPS = 'sometimes';
+    assert.match(refusal([]).message, /CRUMBTRAIL_INSIGHTS_DETECT_DROPS="sometimes": expected true or false/);
+  });
+});

@@ -14,7 +14,7 @@ import {
   MINUTES_PER_DAY,
 } from '../../src/insights/insight-settings.js';
 import type { InsightFigures, InsightTransition } from '../../src/insights/series-detector.js';
-import { SeriesDetector } from '../../src/insights/series-detector.js';
+import { DEFAULT_MECHANISMS, SeriesDetector } from '../../src/insights/series-detector.js';
 import { Random } from '../../bench/insights/synthetic-traffic.js';
 
 const DAY = MINUTES_PER_DAY;
@@ -549,5 +549,179 @@ describe('SeriesDetector: error rates', () => {
 
     const callRate = judge(counts, { from: at(2), type: 'ApiCallRateInsight' });
     assert.deepEqual(callRate.transitions, []);
+  });
+});
+
+/*
+ * Issue 13: what real traffic showed that the Poisson benchmark could not. Each test below failed
+ * on the detector before the issue's fixes.
+ */
+describe('SeriesDetector: the level never makes ordinary traffic unusual', () => {
+  it('a quiet night does not turn an ordinary morning into an insight', () => {
+    // A week of office hours; on day 7 the night runs at a quarter of its usual level (a holiday
+    // eve, a client that sleeps), and the morning is exactly as usual.
+    const rate = (minute: number): number => {
+      const quietNight = minute >= at(7, 0) && minute < at(7, 8);
+      return officeHours(minute) * (quietNight ? 0.25 : 1);
+    };
+    const judged = judge(traffic(8, rate, 21), { from: at(6) });
+    assert.deepEqual(starts(judged), [], describeTransitions(judged));
+  });
+
+  it('a night-long event inside the baseline does not flag the ordinary mornings after it', () => {
+    // Office hours; on day 2 the night runs at 8× (a one-off batch migration) for 8 hours: longer
+    // than an insight may last, so it is handed back to the baseline as the new normal.
+    const rate = (minute: number): number => {
+      const event = minute >= at(2, 0) && minute < at(2, 8);
+      return officeHours(minute) * (event ? 8 : 1);
+    };
+    const judged = judge(traffic(5, rate, 22), { from: at(1) });
+    const later = starts(judged).filter(({ minute }) => minute >= at(3));
+    assert.deepEqual(later, [], describeTransitions(judged));
+  });
+});
+
+describe('SeriesDetector: excluding insights does not feed on itself', () => {
+  it('a daily two-hour batch is an insight while new, not every day for ever', () => {
+    // 10 calls a minute, and 60 a minute from 10:00 to 12:00 every day for ten days. Each run is
+    // an insight while the batch is new; its excluded minutes must not keep it out of the
+    // baseline for good, leaving the few minutes around it to judge every later run by.
+    const rate = (minute: number): number => {
+      const timeOfDay = (minute - MONDAY) % DAY;
+      return timeOfDay >= 10 * HOUR && timeOfDay < 12 * HOUR ? 60 : 10;
+    };
+    const judged = judge(traffic(10, rate, 23));
+    // The first Saturday has no earlier weekend to compare with: it warms up, and says so.
+    const later = starts(judged).filter(
+      ({ minute, figures }) => minute >= at(3) && figures.baselineKind === 'seasonal',
+    );
+    assert.deepEqual(later, [], describeTransitions(judged));
+  });
+
+  it('one genuine incident is still excluded from the next day’s baseline', () => {
+    const counts = traffic(5, () => 10, 24)
+      .setCalls(at(3, 10), at(3, 10, 10), () => 100)
+      .setCalls(at(4, 10), at(4, 10, 10), () => 100);
+    const judged = judge(counts);
+    assert.deepEqual(
+      starts(judged).map(({ figures }) => clock(figures.startMinute)),
+      [clock(at(3, 10)), clock(at(4, 10))],
+    );
+  });
+});
+
+describe('SeriesDetector: a modest, lasting rise on a quiet API accumulates', () => {
+  /** 1.5 calls a minute for three days, then 5–7 a minute from day 2 10:00 for 15 minutes. */
+  function quietRise(): ArrayCounts {
+    return traffic(3, () => 1.5, 25).setCalls(at(2, 10), at(2, 10, 15), (minute) => 5 + (minute % 3));
+  }
+
+  it('is found within 10 minutes, though no single minute is unusual', () => {
+    const counts = quietRise();
+    // Minute by minute alone (the detector before issue 13) it is nothing.
+    const alone = new SeriesDetector('ApiCallRateInsight', DEFAULT_DETECTOR_SETTINGS, {
+      ...DEFAULT_MECHANISMS,
+      accumulate: false,
+    });
+    assert.deepEqual(starts(judge(counts, { from: at(1), detector: alone })), []);
+    const judged = judge(counts, { from: at(1) });
+    const found = starts(judged);
+    assert.equal(found.length, 1, describeTransitions(judged));
+    assert.ok(found[0]!.minute < at(2, 10, 10), `raised after ${clock(found[0]!.minute)}`);
+    const [end] = ends(judged);
+    assert.ok(end !== undefined, 'the insight ended');
+    assert.ok(end.figures.endMinute <= at(2, 10, 20), `ended at ${clock(end.figures.endMinute)}`);
+  });
+
+  it('shorter than the accumulation window, or below the count guards, it is not', () => {
+    const brief = traffic(3, () => 1.5, 25).setCalls(at(2, 10), at(2, 10, 3), () => 6);
+    assert.deepEqual(starts(judge(brief, { from: at(1) })), []);
+    const lower = traffic(3, () => 1.5, 25).setCalls(at(2, 10), at(2, 11), () => 4);
+    assert.deepEqual(starts(judge(lower, { from: at(1) })), []);
+  });
+});
+
+describe('SeriesDetector: drops (detectDrops)', () => {
+  /** 50 calls a minute for three days; on day 2 from 10:00 nothing for 30 minutes. */
+  function outage(): ArrayCounts {
+    return traffic(3, () => 50, 26).setCalls(at(2, 10), at(2, 10, 30), () => 0);
+  }
+
+  it('are not reported by default: call-rate insights are increases, as in CloudTrail', () => {
+    assert.deepEqual(judge(outage(), { from: at(1) }).transitions, []);
+  });
+
+  it('with detectDrops, an API falling to zero is one insight, dated from its first minute', () => {
+    const judged = judge(outage(), { from: at(1), settings: { detectDrops: true } });
+    const [start, ...more] = starts(judged);
+    assert.deepEqual(more, [], describeTransitions(judged));
+    assert.ok(start !== undefined, 'a drop started');
+    assert.ok(start.figures.startMinute >= at(2, 10) && start.figures.startMinute <= at(2, 10, 3));
+    assert.ok(start.minute <= at(2, 10, 5), `raised after ${clock(start.minute)}`);
+    assert.equal(start.figures.direction, 'decrease');
+    assert.ok(start.figures.insightAverage < start.figures.baselineAverage);
+    const [end] = ends(judged);
+    assert.ok(end !== undefined, 'the drop ended');
+    assert.equal(end.reason, 'normal');
+    assert.equal(end.figures.endMinute, at(2, 10, 30));
+    assert.equal(end.figures.insightAverage, 0);
+    assertNear(end.figures.baselineAverage, 50, 5, 'baseline average');
+  });
+
+  it('a quiet API going silent, or a busy one halving, is no drop', () => {
+    const quiet = traffic(3, () => 0.5, 27).setCalls(at(2, 10), at(2, 12), () => 0);
+    assert.deepEqual(judge(quiet, { from: at(1), settings: { detectDrops: true } }).transitions, []);
+    const halved = traffic(3, () => 1000, 28);
+    halved.setCalls(at(2, 10), at(2, 10, 30), (minute) => Math.round(halved.calls(minute) / 2));
+    assert.deepEqual(judge(halved, { from: at(1), settings: { detectDrops: true } }).transitions, []);
+  });
+
+  it('error rates never report drops: fewer errors are no incident', () => {
+    const counts = new ArrayCounts(MONDAY, 3 * DAY)
+      .setCalls(MONDAY, MONDAY + 3 * DAY, () => 50)
+      .setErrors(MONDAY, MONDAY + 3 * DAY, () => 10)
+      .setErrors(at(2, 10), at(2, 10, 30), () => 0);
+    const judged = judge(counts, {
+      from: at(1),
+      type: 'ApiErrorRateInsight',
+      settings: { detectDrops: true },
+    });
+    assert.deepEqual(judged.transitions, []);
+  });
+});
+
+describe('SeriesDetector: history does not slow it down', () => {
+  /** Ten days at 10 calls a minute with a 5-minute burst to 100 every 40 minutes from day 7 on. */
+  function manyInsights(): ArrayCounts {
+    return traffic(10, (minute) => (minute >= at(7) && (minute - MONDAY) % 40 < 5 ? 100 : 10), 29);
+  }
+
+  it('keeps only the insight spans a baseline can still reach', () => {
+    const detector = new SeriesDetector('ApiCallRateInsight', DEFAULT_DETECTOR_SETTINGS);
+    const spans = Array.from({ length: 600 }, (_, i) => ({
+      startMinute: at(0) + i * 30,
+      endMinute: at(0) + i * 30 + 5,
+    }));
+    detector.restore(spans);
+    judge(
+      traffic(13, () => 10, 30),
+      { from: at(12, 12), to: at(12, 12, 1), detector },
+    );
+    const reachable = spans.filter(
+      (span) => span.endMinute > at(12, 12) - DEFAULT_DETECTOR_SETTINGS.baselineMinutes - HOUR,
+    ).length;
+    assert.ok(detector.retainedSpans <= reachable, `${detector.retainedSpans} spans kept`);
+  });
+
+  it('answers isExcluded like a scan of every span, with hundreds of them', () => {
+    const judged = judge(manyInsights());
+    const spans = judged.detector.spansForTesting();
+    assert.ok(spans.length > 100, `${spans.length} spans`);
+    for (let minute = at(6); minute < at(10); minute++) {
+      const scanned = spans.some(
+        (span) => minute >= span.startMinute && (span.endMinute === undefined || minute < span.endMinute),
+      );
+      assert.equal(judged.detector.isExcluded(minute), scanned, clock(minute));
+    }
   });
 });
