@@ -5,19 +5,25 @@
  */
 import { after, before } from 'node:test';
 
+import { createClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+
 import { ClickHouseEventStore } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseStoreOptions } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseServer } from '../support/clickhouse-server.js';
 import { startClickHouseServer } from '../support/clickhouse-server.js';
 import { eventStoreContract } from '../support/event-store-contract.js';
+import { clickHouseEngineTests } from '../support/clickhouse-engine-tests.js';
 
 let server: ClickHouseServer | undefined;
 const stores: ClickHouseEventStore[] = [];
+let rawClient: ClickHouseClient | undefined;
 before(async () => {
   server = await startClickHouseServer();
 });
 after(async () => {
   for (const store of stores) await store.close();
+  await rawClient?.close();
   await server?.stop();
 });
 
@@ -32,3 +38,8 @@ async function open(
 }
 
 eventStoreContract({ name: 'ClickHouse 18.16 server', open: (label) => open(`contract_${label}`) });
+clickHouseEngineTests({
+  name: 'ClickHouse 18.16 server',
+  open,
+  client: () => (rawClient ??= createClient({ url: server?.url ?? '' })),
+});

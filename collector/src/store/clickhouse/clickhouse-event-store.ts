@@ -468,7 +468,7 @@ export class ClickHouseEventStore implements EventStore {
    * many rows it holds): a month goes once all of it is older than the cutoff, so events live
    * between the retention period and a month longer. maxEvents does not apply: a month goes at once.
    */
-  async deleteOlderThan(cutoffMs: number): Promise<number> {
+  async deleteOlderThan(cutoffMs: number, _maxEvents?: number): Promise<number> {
     const cutoff = new Date(cutoffMs);
     const monthStart = Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1);
     const months = await this.rows(
