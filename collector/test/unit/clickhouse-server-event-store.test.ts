@@ -92,7 +92,11 @@ describe('ClickHouse down or slow', { timeout: 60_000 }, () => {
       );
     } finally {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolveClose) => hung.close(() => resolveClose()));
+      await new Promise<void>((resolveClose) =>
+        hung.close(() => {
+          resolveClose();
+        }),
+      );
     }
   });
 });
