@@ -18,6 +18,8 @@ export interface ClickHouseServer {
   dir: string;
   /** SIGKILL (a crash), then resolves when the process is gone; the data dir stays. */
   kill(): Promise<void>;
+  /** Starts the server again on the same ports and data (after kill). */
+  restart(): Promise<void>;
   /** SIGTERM (SIGKILL after a grace period), then removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -126,18 +128,24 @@ export async function startClickHouseServer(options: ServerOptions = {}): Promis
   };
   writeFileSync(join(dir, 'users.xml'), USERS_XML);
   writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, options.extraConfig ?? ''));
-  const child = killedOnExit(
-    spawn('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], {
-      cwd: dir,
-      stdio: 'ignore',
-    }),
-  );
   const url = `http://127.0.0.1:${ports.http}`;
+  const launch = async (): Promise<ChildProcess> => {
+    const started = killedOnExit(
+      spawn('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' }),
+    );
+    try {
+      await waitReady(url, started, dir, 30_000);
+    } catch (error) {
+      started.kill('SIGKILL');
+      await exitOf(started);
+      throw error;
+    }
+    return started;
+  };
+  let child: ChildProcess;
   try {
-    await waitReady(url, child, dir, 30_000);
+    child = await launch();
   } catch (error) {
-    child.kill('SIGKILL');
-    await exitOf(child);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -149,6 +157,9 @@ export async function startClickHouseServer(options: ServerOptions = {}): Promis
     async kill() {
       child.kill('SIGKILL');
       await exitOf(child);
+    },
+    async restart() {
+      child = await launch();
     },
     async stop() {
       await stopChild(child, 10_000);
