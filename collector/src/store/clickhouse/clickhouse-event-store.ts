@@ -249,15 +249,22 @@ export class ClickHouseEventStore implements EventStore {
     // Two steps: the page's keys (small columns, FINAL so each event is one row), then their
     // records by primary key. Reading the record column for every match is what costs (measured on
     // 18.16 at 300k events: 416 ms in one step, ~50 ms in two).
+    const where = conditions.join(' AND ');
+    const limit = sqlInteger(Math.trunc(request.limit) + 1);
+    // Free text reads the record column of every row in range, and FINAL over it costs twice what
+    // grouping the keys does (measured on 18.16); an event's position is its first copy's seq either way.
     const keys = await this.rows(
-      `SELECT event_time_ms, seq, event_id FROM ${this.table('events')} FINAL
-       WHERE ${conditions.join(' AND ')}
-       ORDER BY event_time_ms DESC, seq DESC LIMIT ${sqlInteger(Math.trunc(request.limit) + 1)}`,
+      request.filter.text !== undefined && request.filter.text.length > 0
+        ? `SELECT event_time_ms, event_id, min(seq) AS first_seq FROM ${this.table('events')}
+           WHERE ${where} GROUP BY event_time_ms, event_id
+           ORDER BY event_time_ms DESC, first_seq DESC LIMIT ${limit}`
+        : `SELECT event_time_ms, seq AS first_seq, event_id FROM ${this.table('events')} FINAL
+           WHERE ${where} ORDER BY event_time_ms DESC, first_seq DESC LIMIT ${limit}`,
     );
     const records = await this.recordsByKey(keys.slice(0, request.limit));
     const found = keys.map((key) => ({
       time: num(key.event_time_ms),
-      seq: num(key.seq),
+      seq: num(key.first_seq),
       record: records.get(String(key.event_id)) ?? '',
     }));
     // A page ends at the limit, or earlier when its records reach the page's size budget.
