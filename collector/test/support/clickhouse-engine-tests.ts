@@ -164,7 +164,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         ).json<{ version: number | string }>();
         assert.deepEqual(
           versions.map((row) => Number(row.version)),
-          [CLICKHOUSE_SCHEMA_VERSION],
+          Array.from({ length: CLICKHOUSE_SCHEMA_VERSION }, (_, i) => i + 1),
         );
         await client.insert({
           table: 'schema.schema_migrations',
@@ -196,6 +196,55 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       assert.equal(await store.deleteOlderThan(at(2, 15), 1), 0);
       assert.equal(await store.deleteOlderThan(Date.UTC(2024, 3, 1), 1), 2);
       assert.deepEqual((await store.lookup({ filter: filter(), limit: 50 })).records, []);
+    });
+
+    it('leases a job to one collector at a time, taken over once its holder stops renewing', async () => {
+      const store = await engine.open('lease');
+      let now = Date.UTC(2026, 0, 1);
+      const options = { durationMs: 60_000, settleMs: 0, now: () => now, sleep: () => Promise.resolve() };
+      const a = store.lease('insights', 'collector-a', options);
+      const b = store.lease('insights', 'collector-b', options);
+      assert.deepEqual(await a.tryAcquire(), { term: 1, validUntilMs: now + 60_000 });
+      now += 1000;
+      assert.equal(await b.tryAcquire(), undefined, 'held by a');
+      now += 30_000;
+      assert.deepEqual(await a.tryAcquire(), { term: 1, validUntilMs: now + 60_000 }, 'a renews');
+      now += 59_000;
+      assert.equal(await b.tryAcquire(), undefined, 'a renewed 59 s ago: still held');
+      now += 2000;
+      assert.deepEqual(await b.tryAcquire(), { term: 2, validUntilMs: now + 60_000 }, 'lapsed: b takes over');
+      now += 1000;
+      assert.equal(await a.tryAcquire(), undefined, 'a, back from a pause, is not the holder any more');
+      assert.deepEqual(await b.tryAcquire(), { term: 2, validUntilMs: now + 60_000 });
+    });
+
+    it('gives a lease claimed by two collectors at once to the earlier claim only', async () => {
+      const store = await engine.open('lease_race');
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const bothClaimed = new Promise<void>((resolveBarrier) => (release = resolveBarrier));
+      // Both read the lapsed lease and claim before either reads the claims back.
+      const sleep = (): Promise<void> => {
+        arrived++;
+        if (arrived === 2) release();
+        return bothClaimed;
+      };
+      const start = Date.UTC(2026, 0, 1);
+      const a = store.lease('insights', 'collector-z', {
+        durationMs: 60_000,
+        settleMs: 1,
+        now: () => start,
+        sleep,
+      });
+      const b = store.lease('insights', 'collector-a', {
+        durationMs: 60_000,
+        settleMs: 1,
+        now: () => start + 5,
+        sleep,
+      });
+      const [held, lost] = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
+      assert.deepEqual(held, { term: 1, validUntilMs: start + 60_000 });
+      assert.equal(lost, undefined);
     });
 
     it('stores an event once when two collectors export it, one after the other or at once', async () => {

@@ -43,6 +43,8 @@ import { migrateClickHouse } from './clickhouse-migrate.js';
 import { checkIdentifier, partitionedTables } from './clickhouse-schema.js';
 import type { SchemaTarget } from './clickhouse-schema.js';
 import { CommitSequence } from './commit-sequence.js';
+import { ClickHouseLease } from './clickhouse-lease.js';
+import type { LeaseOptions } from './clickhouse-lease.js';
 import { sqlInteger, sqlString, sqlStringList, wellFormed } from './sql-literal.js';
 
 export interface ClickHouseStoreOptions {
@@ -515,6 +517,28 @@ export class ClickHouseEventStore implements EventStore {
       deleted += num(row.n);
     }
     return deleted;
+  }
+
+  /** A lease on a job among the collectors sharing this database (clickhouse-lease.ts). */
+  lease(name: string, holder: string, options: LeaseOptions): ClickHouseLease {
+    return new ClickHouseLease(
+      {
+        rows: (query) => this.rows(query),
+        insert: (table, values) =>
+          this.guard(async () => {
+            await this.client.insert({
+              table,
+              values,
+              format: 'JSONEachRow',
+              clickhouse_settings: this.insertSettings,
+            });
+          }),
+      },
+      this.table('leases'),
+      name,
+      holder,
+      options,
+    );
   }
 
   async ping(): Promise<void> {

@@ -13,6 +13,7 @@
  *   from every insert into events, in the same INSERT; SummingMergeTree, so the rows of several
  *   collectors (and several inserts) add up.
  * - store_state / store_secrets: small named values (Insights progress, the paging-token key).
+ * - leases (version 2): heartbeats that elect one collector for a job (clickhouse-lease.ts).
  *
  * With a cluster name, the tables are ReplicatedMergeTree ones (`<name>_local`, on every replica,
  * ZooKeeper path per shard) created ON CLUSTER, and `<name>` is a Distributed table over them,
@@ -26,7 +27,7 @@ export interface SchemaTarget {
   cluster?: string;
 }
 
-export const CLICKHOUSE_SCHEMA_VERSION = 1;
+export const CLICKHOUSE_SCHEMA_VERSION = 2;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -116,6 +117,20 @@ const STORE_SECRETS: TableSpec = {
   shardBy: 'cityHash64(name)',
 };
 
+/** Heartbeats of leases (clickhouse-lease.ts): who holds a job among several collectors, by term. */
+const LEASES: TableSpec = {
+  name: 'leases',
+  columns: `
+  name   String,
+  term   UInt64,
+  holder String,
+  at_ms  Int64`,
+  engine: 'MergeTree',
+  engineArgs: [],
+  orderBy: '(name, term, at_ms, holder)',
+  shardBy: 'cityHash64(name)',
+};
+
 const SCHEMA_MIGRATIONS: TableSpec = {
   name: 'schema_migrations',
   columns: `
@@ -193,6 +208,8 @@ export function migrations(target: SchemaTarget): Map<number, string[]> {
         ...createTable(target, STORE_SECRETS),
       ],
     ],
+    // Version 2: leases, so one collector of several runs a job (Insights) at a time.
+    [2, createTable(target, LEASES)],
   ]);
 }
 
