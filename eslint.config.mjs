@@ -7,6 +7,8 @@ export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      // instrumentation's CommonJS build output.
+      'instrumentation/dist-cjs/**',
       '**/node_modules/**',
       '**/coverage/**',
       'data/**',

@@ -90,7 +90,7 @@ describe('--derive-from-http-spans with a plain node:http server and the http in
       assert.equal(await response.text(), 'ok');
     }
     // And an audit span of the instrumentation (another mode) with the mapped form.
-    await recordApiCall({ eventName: 'Ping', sourceIPAddress: '::ffff:127.0.0.1' }, () => undefined);
+    recordApiCall({ eventName: 'Ping', sourceIPAddress: '::ffff:127.0.0.1' }, () => undefined);
     await provider.forceFlush();
 
     const derived = await events('eventSource=legacy-api&eventName=GetNoRoute', 2);
