@@ -169,22 +169,25 @@ describe('delivery and validation across a key rotation', () => {
     const keyPath = join(dir, 'key.pem');
     const keyring = new SigningKeyring({ privateKeyPath: keyPath, rotationMs: HOUR_MS, now: () => now });
     const folder = new TrailFolder(join(dir, 'trail'));
+    /** Hourly delivery of at most 3 records per file, on the test's clock, reporting to `registry`. */
+    const deliveryReportingTo = (registry: Registry): TrailDelivery =>
+      new TrailDelivery(
+        store,
+        folder,
+        keyring,
+        {
+          identity: IDENTITY,
+          deliveryIntervalMs: HOUR_MS,
+          digestIntervalMs: HOUR_MS,
+          maxRecordsPerFile: 3,
+          maxBytesPerFile: 1 << 20,
+          observer: new TrailMetrics(registry),
+          now: () => now,
+        },
+        pino({ level: 'silent' }),
+      );
     const registry = new Registry();
-    const delivery = new TrailDelivery(
-      store,
-      folder,
-      keyring,
-      {
-        identity: IDENTITY,
-        deliveryIntervalMs: HOUR_MS,
-        digestIntervalMs: HOUR_MS,
-        maxRecordsPerFile: 3,
-        maxBytesPerFile: 1 << 20,
-        observer: new TrailMetrics(registry),
-        now: () => now,
-      },
-      pino({ level: 'silent' }),
-    );
+    const delivery = deliveryReportingTo(registry);
     await delivery.start();
     try {
       for (let hour = 0; hour < 3; hour++) {
@@ -245,21 +248,7 @@ describe('delivery and validation across a key rotation', () => {
     );
     // A restart reports the chain's last digest at once: it must not look like a stalled trail.
     const restartRegistry = new Registry();
-    const restarted = new TrailDelivery(
-      store,
-      folder,
-      keyring,
-      {
-        identity: IDENTITY,
-        deliveryIntervalMs: HOUR_MS,
-        digestIntervalMs: HOUR_MS,
-        maxRecordsPerFile: 3,
-        maxBytesPerFile: 1 << 20,
-        now: () => now,
-        observer: new TrailMetrics(restartRegistry),
-      },
-      pino({ level: 'silent' }),
-    );
+    const restarted = deliveryReportingTo(restartRegistry);
     await restarted.start();
     const lastDigestSeconds = (
       await restartRegistry.getSingleMetric('crumbtrail_trail_last_digest_timestamp_seconds')?.get()
