@@ -10,6 +10,7 @@ import { buildApiServer } from './api/api-server.js';
 import type { ApiServerOptions } from './api/api-server.js';
 import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
+import { EVENTS_PER_COMMIT } from './config.js';
 import { createExportDecoder } from './ingest/export-decoder.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
@@ -20,7 +21,7 @@ import { BodyBudget } from './receiver/body-budget.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
-import { openEventStore } from './store/open-event-store.js';
+import { SqliteEventStore } from './store/sqlite/sqlite-event-store.js';
 import { WriteQueue } from './store/write-queue.js';
 import { SigningKeyring } from './trail/signing-keys.js';
 import { TrailDelivery } from './trail/trail-delivery.js';
@@ -103,7 +104,11 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = runtime.logger ?? pino({ level: config.logLevel });
   const now = runtime.now ?? Date.now;
-  const { store, eventsPerCommit, location } = await openEventStore(config);
+  const store = new SqliteEventStore({
+    path: config.dbPath,
+    synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
+    queryTimeoutMs: config.queryTimeoutMs,
+  });
   // The queue-depth gauge reads the queue lazily, at scrape time.
   const bodyBudget = new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes);
   const metrics = new CollectorMetrics(
@@ -112,7 +117,7 @@ export async function startCollector(
   );
   const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,
-    maxEventsPerCommit: eventsPerCommit,
+    maxEventsPerCommit: EVENTS_PER_COMMIT,
     onCommit: (outcome, _events, seconds) => {
       metrics.storeCommits.inc();
       metrics.storeCommitSeconds.observe(seconds);
@@ -244,7 +249,7 @@ export async function startCollector(
     );
   }
   log.info(
-    { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: location },
+    { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: config.dbPath },
     'crumbtrail collector started',
   );
   return running;
