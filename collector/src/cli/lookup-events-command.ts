@@ -88,7 +88,7 @@ interface Page {
   nextToken: string | undefined;
 }
 
-function positiveInteger(max: number): (value: string) => number {
+export function positiveInteger(max: number): (value: string) => number {
   return (value: string) => {
     if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > max) {
       throw new InvalidArgumentError(`expected an integer from 1 to ${max}`);

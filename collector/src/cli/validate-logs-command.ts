@@ -13,7 +13,7 @@ import { publicKeysPathOf, readPublicKeys } from '../trail/signing-keys.js';
 import { TrailFolder } from '../trail/trail-folder.js';
 import { validateTrail } from '../trail/trail-validator.js';
 import type { CliIo } from './lookup-events-command.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './lookup-events-command.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, positiveInteger } from './lookup-events-command.js';
 
 interface ValidateLogsOptions {
   trailArn: string;
@@ -34,12 +34,6 @@ function time(value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
   if (!Number.isFinite(ms)) throw new InvalidArgumentError('expected a time such as 2026-01-08T05:21:42Z');
   return ms;
-}
-
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new InvalidArgumentError('expected a positive integer');
-  return Number(value);
 }
 
 export async function runValidateLogs(options: ValidateLogsOptions, io: CliIo): Promise<number> {
@@ -126,7 +120,7 @@ export function validateLogsCommand(io: CliIo): Command {
         "the collector's retention: older archived events may be gone from the database",
       )
         .env('CRUMBTRAIL_RETENTION_DAYS')
-        .argParser(positiveInteger)
+        .argParser(positiveInteger(36_500))
         .default(DEFAULT_CONFIG.retentionDays),
     )
     .option('--verbose', 'print every valid file too', false)

@@ -17,7 +17,7 @@ import { listPublicKeys } from './list-public-keys.js';
 import { lookupEvents } from './lookup-events.js';
 import { CLOUDTRAIL_OPERATIONS } from './operations.js';
 import { registerS3ReadApi, s3Routes } from './s3-read-api.js';
-import { verifySignature } from './sigv4-verifier.js';
+import { signedRequestOf, verifySignature } from './sigv4-verifier.js';
 import type { SigningKeyring } from '../trail/signing-keys.js';
 import type { TrailFolder } from '../trail/trail-folder.js';
 
@@ -107,18 +107,11 @@ export function registerCloudTrailApi(app: FastifyInstance, options: CloudTrailA
 
   async function authenticate(request: FastifyRequest, body: Buffer): Promise<AwsCredential | undefined> {
     if (authentication.kind === 'open') return undefined;
-    const url = request.raw.url ?? '/';
-    const queryAt = url.indexOf('?');
-    return verifySignature(
-      {
-        method: request.method,
-        path: queryAt < 0 ? url : url.slice(0, queryAt),
-        query: queryAt < 0 ? '' : url.slice(queryAt + 1),
-        headers: request.headers,
-        body,
-      },
-      { service: 'cloudtrail', credentials: authentication.credentials, now: options.now },
-    );
+    return verifySignature(signedRequestOf(request, body), {
+      service: 'cloudtrail',
+      credentials: authentication.credentials,
+      now: options.now,
+    });
   }
 
   async function answer(operation: string, request: Record<string, unknown>): Promise<unknown> {

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TrailFolder } from '../trail/trail-folder.js';
 import { AwsApiError } from './aws-error.js';
 import type { CloudTrailAuthentication } from './cloudtrail-api-routes.js';
-import { verifySignature } from './sigv4-verifier.js';
+import { signedRequestOf, verifySignature } from './sigv4-verifier.js';
 
 /** IAM's names for what the S3 subset serves, as a credential's `operations` may list them. */
 export const S3_OPERATIONS = ['s3:GetBucketLocation', 's3:ListBucket', 's3:GetObject'] as const;
@@ -41,6 +41,11 @@ const S3_AUTH_CODES: Record<string, [string, number]> = {
   ExpiredTokenException: ['ExpiredToken', 400],
 };
 
+/** S3's request ids are 16 upper-case hex characters. */
+function requestId(): string {
+  return randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+}
+
 function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
@@ -53,7 +58,7 @@ function sendXml(reply: FastifyReply, status: number, body: string): FastifyRepl
   return reply
     .code(status)
     .type('application/xml')
-    .header('x-amz-request-id', randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase())
+    .header('x-amz-request-id', requestId())
     .send(XML_HEADER + body);
 }
 
@@ -89,18 +94,11 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
     operation: (typeof S3_OPERATIONS)[number],
   ): Promise<void> {
     if (options.authentication.kind === 'open') return;
-    const url = request.raw.url ?? '/';
-    const queryAt = url.indexOf('?');
-    const credential = await verifySignature(
-      {
-        method: request.method,
-        path: queryAt < 0 ? url : url.slice(0, queryAt),
-        query: queryAt < 0 ? '' : url.slice(queryAt + 1),
-        headers: request.headers,
-        body: Buffer.alloc(0),
-      },
-      { service: 's3', credentials: options.authentication.credentials, now: options.now },
-    );
+    const credential = await verifySignature(signedRequestOf(request, Buffer.alloc(0)), {
+      service: 's3',
+      credentials: options.authentication.credentials,
+      now: options.now,
+    });
     if (credential.operations !== undefined && !credential.operations.has(operation)) {
       throw new AwsApiError(
         'AccessDenied',
@@ -197,7 +195,7 @@ export function registerS3ReadApi(app: FastifyInstance, options: S3ReadApiOption
         .type('application/octet-stream')
         .header('etag', `"${object.etag}"`)
         .header('last-modified', new Date(object.lastModifiedMs).toUTCString())
-        .header('x-amz-request-id', randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase())
+        .header('x-amz-request-id', requestId())
         .send(object.body);
     });
     done();

@@ -70,6 +70,22 @@ function queryOf(query: string): Record<string, string | string[]> {
   return result;
 }
 
+/** A request's method, raw path and query as sent, headers and body: what SigV4 signs. */
+export function signedRequestOf(
+  request: { method: string; headers: IncomingHttpHeaders; raw: { url?: string } },
+  body: Buffer,
+): SignedRequest {
+  const url = request.raw.url ?? '/';
+  const queryAt = url.indexOf('?');
+  return {
+    method: request.method,
+    path: queryAt < 0 ? url : url.slice(0, queryAt),
+    query: queryAt < 0 ? '' : url.slice(queryAt + 1),
+    headers: request.headers,
+    body,
+  };
+}
+
 export interface VerifierOptions {
   service: string;
   credentials: ReadonlyMap<string, AwsCredential>;

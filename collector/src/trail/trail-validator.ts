@@ -54,10 +54,6 @@ export interface ValidationSummary {
 class DigestInvalid extends Error {}
 class ObjectMissing extends Error {}
 
-function display(ms: number): string {
-  return digestTime(ms);
-}
-
 export async function validateTrail(
   folder: TrailFolder,
   options: ValidationOptions,
@@ -86,7 +82,7 @@ export async function validateTrail(
   };
   const arn = `arn:aws:cloudtrail:${trail.region}:${trail.accountId}:trail/${trail.trailName}`;
   options.out(
-    `Validating log files for trail ${arn} between ${display(options.startMs)} and ${display(options.endMs)}\n\n`,
+    `Validating log files for trail ${arn} between ${digestTime(options.startMs)} and ${digestTime(options.endMs)}\n\n`,
   );
 
   // The digest keys in range, oldest first, as the AWS CLI lists them.
@@ -113,7 +109,7 @@ export async function validateTrail(
   );
   if (keysInRange.length === 0 && digests.length > 0) {
     throw new Error(
-      `No public keys found between ${display(options.startMs)} and ${display(options.endMs + 2 * HOUR_MS)}`,
+      `No public keys found between ${digestTime(options.startMs)} and ${digestTime(options.endMs + 2 * HOUR_MS)}`,
     );
   }
 
@@ -153,7 +149,7 @@ export async function validateTrail(
         key = nextOlder(key);
         if (key !== undefined) {
           status(
-            `No log files were delivered by CloudTrail between ${display(digestKeyTimeMs(key) ?? 0)} and ${display(lastStartMs)}`,
+            `No log files were delivered by CloudTrail between ${digestTime(digestKeyTimeMs(key) ?? 0)} and ${digestTime(lastStartMs)}`,
             true,
           );
         }
@@ -184,14 +180,14 @@ export async function validateTrail(
   }
 
   if (!spacing.lastWasBlank) options.out('\n');
-  options.out(`Results requested for ${display(options.startMs)} to ${display(options.endMs)}\n`);
+  options.out(`Results requested for ${digestTime(options.startMs)} to ${digestTime(options.endMs)}\n`);
   if (summary.validDigests + summary.invalidDigests === 0) {
     options.out('No digests found\n');
     return summary;
   }
   if (foundStartMs === undefined || foundEndMs === undefined)
     options.out('No valid digests found in range\n');
-  else options.out(`Results found for ${display(foundStartMs)} to ${display(foundEndMs)}:\n`);
+  else options.out(`Results found for ${digestTime(foundStartMs)} to ${digestTime(foundEndMs)}:\n`);
   const ratio = (valid: number, invalid: number, name: string): void => {
     const total = valid + invalid;
     if (total === 0) return;

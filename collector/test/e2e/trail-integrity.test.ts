@@ -362,26 +362,27 @@ describe('tamper-evident trail', () => {
     ]);
   });
 
-  it('reports a deleted log file', async () => {
+  /** Deletes the object `choose` picks; both validators must report it as not found. */
+  async function assertDeletionReported(
+    kind: 'Log file' | 'Digest file',
+    choose: (copy: TrailCopy) => string,
+  ) {
     let key = '';
     const copy = tamperedCopy((target) => {
-      key = firstLogWithRecords(target);
+      key = choose(target);
       rmSync(join(target.trailDir, key));
     });
     await assertBothReport(copy, [
-      new RegExp(`Log file\\ts3://crumbtrail/${escaped(key)}\\tINVALID: not found`),
+      new RegExp(`${kind}\\ts3://crumbtrail/${escaped(key)}\\tINVALID: not found`),
     ]);
+  }
+
+  it('reports a deleted log file', async () => {
+    await assertDeletionReported('Log file', firstLogWithRecords);
   });
 
   it('reports a deleted digest', async () => {
-    let key = '';
-    const copy = tamperedCopy((target) => {
-      key = middleDigest(target);
-      rmSync(join(target.trailDir, key));
-    });
-    await assertBothReport(copy, [
-      new RegExp(`Digest file\\ts3://crumbtrail/${escaped(key)}\\tINVALID: not found`),
-    ]);
+    await assertDeletionReported('Digest file', middleDigest);
   });
 
   it('reports an edited digest', async () => {
