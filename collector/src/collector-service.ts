@@ -10,7 +10,6 @@ import { buildApiServer } from './api/api-server.js';
 import type { ApiServerOptions } from './api/api-server.js';
 import { PagingTokens } from './api/paging-token.js';
 import type { CollectorConfig } from './config.js';
-import { EVENTS_PER_COMMIT } from './config.js';
 import { createExportDecoder } from './ingest/export-decoder.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
@@ -21,7 +20,7 @@ import { BodyBudget } from './receiver/body-budget.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
-import { SqliteEventStore } from './store/sqlite/sqlite-event-store.js';
+import { openEventStore } from './store/open-event-store.js';
 import { WriteQueue } from './store/write-queue.js';
 import { SigningKeyring } from './trail/signing-keys.js';
 import { TrailDelivery } from './trail/trail-delivery.js';
@@ -104,11 +103,7 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = runtime.logger ?? pino({ level: config.logLevel });
   const now = runtime.now ?? Date.now;
-  const store = new SqliteEventStore({
-    path: config.dbPath,
-    synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
-    queryTimeoutMs: config.queryTimeoutMs,
-  });
+  const { store, eventsPerCommit, location } = await openEventStore(config);
   // The queue-depth gauge reads the queue lazily, at scrape time.
   const bodyBudget = new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes);
   const metrics = new CollectorMetrics(
@@ -117,7 +112,7 @@ export async function startCollector(
   );
   const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,
-    maxEventsPerCommit: EVENTS_PER_COMMIT,
+    maxEventsPerCommit: eventsPerCommit,
     onCommit: (outcome, _events, seconds) => {
       metrics.storeCommits.inc();
       metrics.storeCommitSeconds.observe(seconds);
@@ -249,7 +244,7 @@ export async function startCollector(
     );
   }
   log.info(
-    { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: config.dbPath },
+    { otlp: `${running.otlpUrl}/v1/traces`, api: `${running.apiUrl}/api/v1/events`, db: location },
     'crumbtrail collector started',
   );
   return running;

@@ -1,7 +1,14 @@
 import { collectorCommand, configFromCommand } from '../cli/collector-command.js';
 import { startCollector } from '../collector-service.js';
+import { fullDdl } from '../store/clickhouse/clickhouse-schema.js';
 
 const command = collectorCommand().parse();
+if (command.getOptionValue('printClickhouseDdl') === true) {
+  // For DBAs who create the schema themselves; the collector then finds it current.
+  const { database, cluster } = configFromCommand(command).clickhouse;
+  process.stdout.write(fullDdl(cluster === undefined ? { database } : { database, cluster }));
+  process.exit(0);
+}
 const collector = await startCollector(configFromCommand(command));
 
 let stopping = false;

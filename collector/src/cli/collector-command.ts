@@ -19,6 +19,20 @@ function integer(min: number, max: number): (value: string) => number {
   };
 }
 
+function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new InvalidArgumentError('expected an http:// or https:// URL');
+  }
+  return value;
+}
+
+function identifier(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new InvalidArgumentError('letters, digits and _ only, not starting with a digit');
+  }
+  return value;
+}
+
 function decimal(min: number, max: number): (value: string) => number {
   return (value: string) => {
     if (!/^\d+(\.\d+)?$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -33,6 +47,14 @@ interface CollectorFlags {
   otlpPort: number;
   apiPort: number;
   db: string;
+  store: 'sqlite' | 'clickhouse';
+  clickhouseUrl: string;
+  clickhouseDatabase: string;
+  clickhouseUser: string;
+  clickhousePassword?: string;
+  clickhouseCluster?: string;
+  clickhouseInsertQuorum?: number;
+  printClickhouseDdl: boolean;
   retentionDays: number;
   apiToken?: string;
   ingestToken?: string;
@@ -99,6 +121,59 @@ export function collectorCommand(): Command {
         .default(d.apiPort),
     )
     .addOption(new Option('--db <path>', 'SQLite database file').env('CRUMBTRAIL_DB').default(d.dbPath))
+    .addOption(
+      new Option(
+        '--store <engine>',
+        'where events are stored: sqlite (one machine) or clickhouse (scale-out)',
+      )
+        .env('CRUMBTRAIL_STORE')
+        .choices(['sqlite', 'clickhouse'])
+        .default(d.store),
+    )
+    .addOption(
+      new Option('--clickhouse-url <url>', 'ClickHouse HTTP endpoint (--store clickhouse)')
+        .env('CRUMBTRAIL_CLICKHOUSE_URL')
+        .argParser(httpUrl)
+        .default(d.clickhouse.url),
+    )
+    .addOption(
+      new Option('--clickhouse-database <name>', 'ClickHouse database (created with its tables when missing)')
+        .env('CRUMBTRAIL_CLICKHOUSE_DATABASE')
+        .argParser(identifier)
+        .default(d.clickhouse.database),
+    )
+    .addOption(
+      new Option('--clickhouse-user <name>', 'ClickHouse user')
+        .env('CRUMBTRAIL_CLICKHOUSE_USER')
+        .default(d.clickhouse.username),
+    )
+    .addOption(
+      new Option('--clickhouse-password <password>', 'ClickHouse password').env(
+        'CRUMBTRAIL_CLICKHOUSE_PASSWORD',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--clickhouse-cluster <name>',
+        'ClickHouse cluster (remote_servers): replicated tables created ON CLUSTER, Distributed tables over them',
+      )
+        .env('CRUMBTRAIL_CLICKHOUSE_CLUSTER')
+        .argParser(identifier),
+    )
+    .addOption(
+      new Option(
+        '--clickhouse-insert-quorum <replicas>',
+        'ClickHouse: acknowledge an export once this many replicas have it (insert_quorum)',
+      )
+        .env('CRUMBTRAIL_CLICKHOUSE_INSERT_QUORUM')
+        .argParser(integer(1, 100)),
+    )
+    .addOption(
+      new Option(
+        '--print-clickhouse-ddl',
+        'print the ClickHouse schema (for the --clickhouse-database and --clickhouse-cluster given) and exit',
+      ).default(false),
+    )
     .addOption(
       new Option('--retention-days <days>', 'delete events older than this')
         .env('CRUMBTRAIL_RETENTION_DAYS')
@@ -413,7 +488,16 @@ export function configFromCommand(command: Command): CollectorConfig {
     host: flags.host,
     otlpPort: flags.otlpPort,
     apiPort: flags.apiPort,
+    store: flags.store,
     dbPath: flags.db,
+    clickhouse: {
+      url: flags.clickhouseUrl,
+      database: flags.clickhouseDatabase,
+      username: flags.clickhouseUser,
+      password: flags.clickhousePassword,
+      cluster: flags.clickhouseCluster,
+      insertQuorum: flags.clickhouseInsertQuorum,
+    },
     retentionDays: flags.retentionDays,
     apiToken: flags.apiToken,
     ingestToken: flags.ingestToken,

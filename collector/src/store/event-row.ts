@@ -21,6 +21,9 @@ export interface EventRow {
   record: string;
   /** [type, name] of each resource; the name falls back to the ARN. */
   resources: [string | null, string | null][];
+  /** The caller's ARN and user agent: Insights attributes calls by them (read from the record by SQLite). */
+  userArn: string | null;
+  userAgent: string | null;
 }
 
 export function toEventRow(event: StoredEvent): EventRow {
@@ -40,6 +43,8 @@ export function toEventRow(event: StoredEvent): EventRow {
       eventCategory: record.eventCategory,
       record: event.json ?? JSON.stringify(record),
       resources: [],
+      userArn: null,
+      userAgent: null,
     };
   }
   return {
@@ -58,5 +63,7 @@ export function toEventRow(event: StoredEvent): EventRow {
       resource.type ?? null,
       resource.name ?? resource.ARN ?? null,
     ]),
+    userArn: record.userIdentity.arn ?? null,
+    userAgent: record.userAgent ?? null,
   };
 }

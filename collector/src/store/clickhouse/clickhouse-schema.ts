@@ -1,0 +1,236 @@
+/*
+ * The ClickHouse schema, as DDL the collector applies itself (versioned, idempotent) or prints for
+ * a DBA (`crumbtrail-collector --print-clickhouse-ddl`). Every statement runs on ClickHouse 18.16
+ * (Debian's) and on current releases: no TTL, no skip indexes, no codecs, no LowCardinality.
+ *
+ * - events: one row per audit event. ReplacingMergeTree keyed (ORDER BY) on (event time, event id):
+ *   the id is deterministic and an event's time never changes, so a retried export, even through
+ *   another collector, collapses into one row; reads use FINAL. keep_first makes the merge keep
+ *   the FIRST copy (highest keep_first = lowest commit seq), so a commit sequence a trail has
+ *   delivered never reappears later under a new number. Partitioned by month of the event time:
+ *   retention drops whole partitions (18.16 has no TTL). The record is stored as sent.
+ * - minute_counts: per-minute, per-API call counts for Insights, filled by a materialized view
+ *   from every insert into events, in the same INSERT; SummingMergeTree, so the rows of several
+ *   collectors (and several inserts) add up.
+ * - store_state / store_secrets: small named values (Insights progress, the paging-token key).
+ * - leases (version 2): heartbeats that elect one collector for a job (clickhouse-lease.ts).
+ *
+ * With a cluster name, the tables are ReplicatedMergeTree ones (`<name>_local`, on every replica,
+ * ZooKeeper path per shard) created ON CLUSTER, and `<name>` is a Distributed table over them,
+ * sharded by event id (a retried event lands on the shard that has it, so FINAL still sees both
+ * copies); the collector reads and writes only the Distributed names.
+ */
+
+export interface SchemaTarget {
+  database: string;
+  /** A cluster from the servers' remote_servers: replicated tables plus Distributed ones. */
+  cluster?: string;
+}
+
+export const CLICKHOUSE_SCHEMA_VERSION = 2;
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Database and cluster names go into DDL as identifiers: only plain names are accepted. */
+export function checkIdentifier(kind: string, name: string): string {
+  if (!NAME.test(name))
+    throw new Error(`${kind} "${name}": letters, digits and _ only, not starting with a digit`);
+  return name;
+}
+
+interface TableSpec {
+  name: string;
+  columns: string;
+  /** MergeTree family engine name without the Replicated prefix, and its arguments. */
+  engine: string;
+  engineArgs: string[];
+  partitionBy?: string;
+  orderBy: string;
+  /** Sharding key of the Distributed table (cluster only). */
+  shardBy: string;
+}
+
+const EVENTS: TableSpec = {
+  name: 'events',
+  columns: `
+  event_time_ms  Int64,
+  event_id       String,
+  seq            UInt64,
+  keep_first     UInt64,
+  event_name     String,
+  event_source   String,
+  username       Nullable(String),
+  access_key_id  Nullable(String),
+  read_only      UInt8,
+  error_code     Nullable(String),
+  source_ip      Nullable(String),
+  event_category String,
+  user_arn       Nullable(String),
+  user_agent     Nullable(String),
+  resource_types Array(String),
+  resource_names Array(String),
+  record         String`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['keep_first'],
+  partitionBy: "toYYYYMM(toDateTime(intDiv(event_time_ms, 1000), 'UTC'))",
+  orderBy: '(event_time_ms, event_id)',
+  shardBy: 'cityHash64(event_id)',
+};
+
+const MINUTE_COUNTS: TableSpec = {
+  name: 'minute_counts',
+  columns: `
+  minute       Int64,
+  event_source String,
+  event_name   String,
+  write_calls  UInt64,
+  read_calls   UInt64,
+  errors       UInt64`,
+  engine: 'SummingMergeTree',
+  engineArgs: [],
+  partitionBy: "toYYYYMM(toDateTime(minute * 60, 'UTC'))",
+  orderBy: '(minute, event_source, event_name)',
+  shardBy: 'cityHash64(event_source, event_name)',
+};
+
+const STORE_STATE: TableSpec = {
+  name: 'store_state',
+  columns: `
+  name    String,
+  value   String,
+  version UInt64`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['version'],
+  orderBy: 'name',
+  shardBy: 'cityHash64(name)',
+};
+
+const STORE_SECRETS: TableSpec = {
+  name: 'store_secrets',
+  columns: `
+  name       String,
+  value      String,
+  created_ms Int64`,
+  engine: 'MergeTree',
+  engineArgs: [],
+  orderBy: '(name, created_ms, value)',
+  shardBy: 'cityHash64(name)',
+};
+
+/** Heartbeats of leases (clickhouse-lease.ts): who holds a job among several collectors, by term. */
+const LEASES: TableSpec = {
+  name: 'leases',
+  columns: `
+  name   String,
+  term   UInt64,
+  holder String,
+  at_ms  Int64`,
+  engine: 'MergeTree',
+  engineArgs: [],
+  orderBy: '(name, term, at_ms, holder)',
+  shardBy: 'cityHash64(name)',
+};
+
+const SCHEMA_MIGRATIONS: TableSpec = {
+  name: 'schema_migrations',
+  columns: `
+  version    UInt32,
+  applied_ms Int64`,
+  engine: 'MergeTree',
+  engineArgs: [],
+  orderBy: 'version',
+  shardBy: 'version',
+};
+
+/** The table each is stored in: itself, or `<name>_local` under a Distributed `<name>`. */
+function storedTable(target: SchemaTarget, name: string): string {
+  return target.cluster === undefined ? `${target.database}.${name}` : `${target.database}.${name}_local`;
+}
+
+function onCluster(target: SchemaTarget): string {
+  return target.cluster === undefined ? '' : ` ON CLUSTER ${target.cluster}`;
+}
+
+function engineOf(target: SchemaTarget, spec: TableSpec): string {
+  if (target.cluster === undefined) {
+    return `${spec.engine}${spec.engineArgs.length > 0 ? `(${spec.engineArgs.join(', ')})` : ''}`;
+  }
+  // {shard} and {replica} come from each server's <macros>.
+  const path = `'/clickhouse/tables/{shard}/${target.database}/${spec.name}_local'`;
+  return `Replicated${spec.engine}(${[path, "'{replica}'", ...spec.engineArgs].join(', ')})`;
+}
+
+function createTable(target: SchemaTarget, spec: TableSpec): string[] {
+  const statements = [
+    `CREATE TABLE IF NOT EXISTS ${storedTable(target, spec.name)}${onCluster(target)} (${spec.columns}
+) ENGINE = ${engineOf(target, spec)}${spec.partitionBy === undefined ? '' : `\nPARTITION BY ${spec.partitionBy}`}
+ORDER BY ${spec.orderBy}`,
+  ];
+  if (target.cluster !== undefined) {
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${target.database}.${spec.name}${onCluster(target)} AS ${storedTable(target, spec.name)}
+ENGINE = Distributed(${target.cluster}, ${target.database}, ${spec.name}_local, ${spec.shardBy})`,
+    );
+  }
+  return statements;
+}
+
+/** Insight events are not API calls: they are not counted. */
+function minuteCountsView(target: SchemaTarget): string {
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.minute_counts_mv${onCluster(target)}
+TO ${storedTable(target, 'minute_counts')} AS
+SELECT intDiv(event_time_ms, 60000) AS minute, event_source, event_name,
+  toUInt64(sum(read_only = 0)) AS write_calls, toUInt64(sum(read_only = 1)) AS read_calls,
+  toUInt64(sum(isNotNull(error_code))) AS errors
+FROM ${storedTable(target, 'events')}
+WHERE event_category != 'Insight'
+GROUP BY minute, event_source, event_name`;
+}
+
+/** The bookkeeping table, created before any migration runs. */
+export function migrationsTableDdl(target: SchemaTarget): string[] {
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${target.database}${onCluster(target)}`,
+    ...createTable(target, SCHEMA_MIGRATIONS),
+  ];
+}
+
+/** Migrations by version: each statement idempotent, so two collectors starting at once are safe. */
+export function migrations(target: SchemaTarget): Map<number, string[]> {
+  return new Map([
+    [
+      1,
+      [
+        ...createTable(target, EVENTS),
+        ...createTable(target, MINUTE_COUNTS),
+        minuteCountsView(target),
+        ...createTable(target, STORE_STATE),
+        ...createTable(target, STORE_SECRETS),
+      ],
+    ],
+    // Version 2: leases, so one collector of several runs a job (Insights) at a time.
+    [2, createTable(target, LEASES)],
+  ]);
+}
+
+/** Every statement, in order, for a DBA to run (the collector then finds the schema current). */
+export function fullDdl(target: SchemaTarget): string {
+  const statements = [...migrationsTableDdl(target), ...[...migrations(target).values()].flat()];
+  statements.push(
+    `INSERT INTO ${target.database}.schema_migrations (version, applied_ms) VALUES (${CLICKHOUSE_SCHEMA_VERSION}, 0)`,
+  );
+  return `${statements.map((statement) => `${statement};`).join('\n\n')}\n`;
+}
+
+/** The table retention drops partitions of (the local one on a cluster). */
+export function partitionedTables(target: SchemaTarget): {
+  events: string;
+  minuteCounts: string;
+  onCluster: string;
+} {
+  return {
+    events: storedTable(target, 'events'),
+    minuteCounts: storedTable(target, 'minute_counts'),
+    onCluster: onCluster(target),
+  };
+}

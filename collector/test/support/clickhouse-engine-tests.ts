@@ -1,0 +1,277 @@
+/*
+ * What only the ClickHouse engine does, run on chdb (26.7) and on a real 18.16 server: literals
+ * that survive any text (fuzzed, sent to the engine and read back), a filter on every field with
+ * hostile values, the versioned schema, retention by month partitions, two collectors on one
+ * database, and records served byte for byte.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { ClickHouseClient } from '@clickhouse/client';
+import fc from 'fast-check';
+
+import type { CloudTrailRecord, StoredEvent } from '../../src/events/cloudtrail-record.js';
+import type { LookupField } from '../../src/store/event-store.js';
+import type {
+  ClickHouseEventStore,
+  ClickHouseStoreOptions,
+} from '../../src/store/clickhouse/clickhouse-event-store.js';
+import { CLICKHOUSE_SCHEMA_VERSION } from '../../src/store/clickhouse/clickhouse-schema.js';
+import { sqlString, wellFormed } from '../../src/store/clickhouse/sql-literal.js';
+import { storedEvent } from '../unit/builders.js';
+import { BASE, dataSet, filter, names } from './event-store-contract.js';
+
+export interface ClickHouseEngine {
+  name: string;
+  open(database: string, extra?: Partial<ClickHouseStoreOptions>): Promise<ClickHouseEventStore>;
+  /** A raw client to the same engine (to read tables beside the store); the test file closes it. */
+  client(): ClickHouseClient;
+}
+
+/** Text that has broken escaping somewhere: quotes, backslashes, NUL, newlines, lone surrogates… */
+export const HOSTILE_VALUES = [
+  "'",
+  "\\'",
+  "\\\\'",
+  "' OR 1=1 --",
+  "x') OR ('1'='1",
+  '\\',
+  'a\\',
+  '\u0000',
+  'nul\u0000inside',
+  'line\nbreak\r\n',
+  '\t\b\f\v\u001b',
+  '\\x27',
+  '\\0',
+  '{name:String}',
+  '?',
+  '$1',
+  '"',
+  '`',
+  '\uD800',
+  'lone \uDC00 low',
+  '\uFFFD',
+  'é😀漢',
+  '\u2028\u2029',
+  '%_',
+  ';SELECT 1',
+];
+
+async function selectBack(client: ClickHouseClient, values: readonly string[]): Promise<string[]> {
+  const result = await client.query({
+    query: `SELECT [${values.map(sqlString).join(', ')}] AS v`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ v: string[] }>();
+  return row?.v ?? [];
+}
+
+/** An event whose every lookup column holds `value` (set on the record after mapping, as tests may). */
+function eventWith(value: string, timeMs: number): StoredEvent<CloudTrailRecord> {
+  const event = storedEvent({ timeMs, eventName: 'Hostile' });
+  event.record.eventName = value;
+  event.record.eventSource = value;
+  event.record.userIdentity.accessKeyId = value;
+  event.record.errorCode = value;
+  event.record.sourceIPAddress = value;
+  event.record.resources = [{ type: value, name: value }];
+  return { ...event, username: value };
+}
+
+const FIELDS_HOLDING_VALUE: LookupField[] = [
+  'eventName',
+  'eventSource',
+  'username',
+  'accessKeyId',
+  'errorCode',
+  'sourceIPAddress',
+  'resourceType',
+  'resourceName',
+];
+
+export function clickHouseEngineTests(engine: ClickHouseEngine): void {
+  describe(`ClickHouse engine: ${engine.name}`, { timeout: 180_000 }, () => {
+    it('reads back every literal as the text it was made from (hostile values, then fuzzed)', async () => {
+      const client = engine.client();
+      {
+        assert.deepEqual(await selectBack(client, HOSTILE_VALUES), HOSTILE_VALUES.map(wellFormed));
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 30 }),
+            async (values) => {
+              assert.deepEqual(await selectBack(client, values), values.map(wellFormed));
+            },
+          ),
+          { numRuns: 60 },
+        );
+      }
+    });
+
+    it('finds a hostile value by every filter, and only that event', async () => {
+      const store = await engine.open('hostile');
+      const events = HOSTILE_VALUES.map((value, i) => eventWith(value, BASE + i * 1000));
+      assert.deepEqual(await store.insert(events), { inserted: events.length, duplicates: 0 });
+      for (const [i, value] of HOSTILE_VALUES.entries()) {
+        const id = events[i]?.record.eventID ?? '';
+        // Lone surrogates are stored as U+FFFD (well-formed UTF-8): such values match each other.
+        const expected = events
+          .filter((_, j) => wellFormed(HOSTILE_VALUES[j] ?? '') === wellFormed(value))
+          .map((event) => event.record.eventID)
+          .reverse();
+        for (const field of FIELDS_HOLDING_VALUE) {
+          const page = await store.lookup({ filter: filter({ [field]: [value] }), limit: 50 });
+          assert.deepEqual(
+            page.records.map((text) => (JSON.parse(text) as CloudTrailRecord).eventID),
+            expected,
+            `${field} = ${JSON.stringify(value)}`,
+          );
+        }
+        const byText = await store.lookup({ filter: filter({}, { text: value }), limit: 50 });
+        assert.ok(
+          byText.records.some((text) => (JSON.parse(text) as CloudTrailRecord).eventID === id),
+          `text ${JSON.stringify(value)}`,
+        );
+        assert.equal(await store.getEvent(value), undefined);
+      }
+      assert.equal((await store.lookup({ filter: filter(), limit: 100 })).records.length, events.length);
+    });
+
+    it('serves the record byte for byte', async () => {
+      const store = await engine.open('bytes');
+      const event = storedEvent({
+        timeMs: BASE + 1000,
+        eventName: 'Bytes',
+        requestParameters: '{"s":"é😀\\u0000\\"\\\\/"}',
+      });
+      const json = JSON.stringify(event.record);
+      await store.insert([{ ...event, json }]);
+      assert.equal(await store.getEvent(event.record.eventID), json);
+      assert.deepEqual((await store.lookup({ filter: filter(), limit: 5 })).records, [json]);
+    });
+
+    it('creates its schema once, finds it current on reopening, and refuses a newer one', async () => {
+      const first = await engine.open('schema');
+      await first.insert(dataSet());
+      const again = await engine.open('schema');
+      assert.equal((await again.lookup({ filter: filter(), limit: 50 })).records.length, 5);
+      const client = engine.client();
+      {
+        const versions = await (
+          await client.query({
+            query: 'SELECT version FROM schema.schema_migrations ORDER BY version',
+            format: 'JSONEachRow',
+          })
+        ).json<{ version: number | string }>();
+        assert.deepEqual(
+          versions.map((row) => Number(row.version)),
+          Array.from({ length: CLICKHOUSE_SCHEMA_VERSION }, (_, i) => i + 1),
+        );
+        await client.insert({
+          table: 'schema.schema_migrations',
+          values: [{ version: CLICKHOUSE_SCHEMA_VERSION + 1, applied_ms: 0 }],
+          format: 'JSONEachRow',
+        });
+      }
+      await assert.rejects(engine.open('schema'), /written by a newer crumbtrail/);
+    });
+
+    it('drops whole months once all of a month is past the cutoff, counts with them', async () => {
+      const store = await engine.open('retention');
+      const at = (month: number, day: number) => Date.UTC(2024, month, day, 12);
+      await store.insert([
+        storedEvent({ timeMs: at(0, 10), eventName: 'January' }),
+        storedEvent({ timeMs: at(1, 10), eventName: 'February' }),
+        storedEvent({ timeMs: at(2, 5), eventName: 'EarlyMarch' }),
+        storedEvent({ timeMs: at(2, 25), eventName: 'LateMarch' }),
+      ]);
+      const januaryMinute = Math.floor(at(0, 10) / 60_000);
+      assert.equal((await store.minuteCounts([{ from: januaryMinute, to: januaryMinute }])).length, 1);
+      // Cutoff mid-March: January and February go; March stays whole until April's cutoff passes it.
+      assert.equal(await store.deleteOlderThan(at(2, 15), 1), 2);
+      assert.deepEqual(names(await store.lookup({ filter: filter(), limit: 50 })), [
+        'LateMarch',
+        'EarlyMarch',
+      ]);
+      assert.deepEqual(await store.minuteCounts([{ from: januaryMinute, to: januaryMinute }]), []);
+      assert.equal(await store.deleteOlderThan(at(2, 15), 1), 0);
+      assert.equal(await store.deleteOlderThan(Date.UTC(2024, 3, 1), 1), 2);
+      assert.deepEqual((await store.lookup({ filter: filter(), limit: 50 })).records, []);
+    });
+
+    it('leases a job to one collector at a time, taken over once its holder stops renewing', async () => {
+      const store = await engine.open('lease');
+      let now = Date.UTC(2026, 0, 1);
+      const options = { durationMs: 60_000, settleMs: 0, now: () => now, sleep: () => Promise.resolve() };
+      const a = store.lease('insights', 'collector-a', options);
+      const b = store.lease('insights', 'collector-b', options);
+      assert.deepEqual(await a.tryAcquire(), { term: 1, validUntilMs: now + 60_000 });
+      now += 1000;
+      assert.equal(await b.tryAcquire(), undefined, 'held by a');
+      now += 30_000;
+      assert.deepEqual(await a.tryAcquire(), { term: 1, validUntilMs: now + 60_000 }, 'a renews');
+      now += 59_000;
+      assert.equal(await b.tryAcquire(), undefined, 'a renewed 59 s ago: still held');
+      now += 2000;
+      assert.deepEqual(await b.tryAcquire(), { term: 2, validUntilMs: now + 60_000 }, 'lapsed: b takes over');
+      now += 1000;
+      assert.equal(await a.tryAcquire(), undefined, 'a, back from a pause, is not the holder any more');
+      assert.deepEqual(await b.tryAcquire(), { term: 2, validUntilMs: now + 60_000 });
+    });
+
+    it('gives a lease claimed by two collectors at once to the earlier claim only', async () => {
+      const store = await engine.open('lease_race');
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const bothClaimed = new Promise<void>((resolveBarrier) => (release = resolveBarrier));
+      // Both read the lapsed lease and claim before either reads the claims back.
+      const sleep = (): Promise<void> => {
+        arrived++;
+        if (arrived === 2) release();
+        return bothClaimed;
+      };
+      const start = Date.UTC(2026, 0, 1);
+      const a = store.lease('insights', 'collector-z', {
+        durationMs: 60_000,
+        settleMs: 1,
+        now: () => start,
+        sleep,
+      });
+      const b = store.lease('insights', 'collector-a', {
+        durationMs: 60_000,
+        settleMs: 1,
+        now: () => start + 5,
+        sleep,
+      });
+      const [held, lost] = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
+      assert.deepEqual(held, { term: 1, validUntilMs: start + 60_000 });
+      assert.equal(lost, undefined);
+    });
+
+    it('stores an event once when two collectors export it, one after the other or at once', async () => {
+      const a = await engine.open('two_collectors');
+      const b = await engine.open('two_collectors');
+      const events = dataSet();
+      assert.deepEqual(await a.insert(events), { inserted: 6, duplicates: 0 });
+      assert.deepEqual(await b.insert(events), { inserted: 0, duplicates: 6 });
+      const racing = Array.from({ length: 50 }, (_, i) =>
+        storedEvent({ timeMs: BASE + 100_000 + i, eventName: `Race${i}` }),
+      );
+      await Promise.all([a.insert(racing), b.insert(racing)]);
+      const all = await a.lookup({ filter: filter(), limit: 500 });
+      assert.equal(all.records.length, 55);
+      assert.equal(new Set(all.records).size, 55);
+      const committed = await b.committedRecords(0, 1000);
+      assert.equal(
+        new Set(committed.map((row) => row.eventId)).size,
+        committed.length,
+        'no id twice in commit order',
+      );
+      assert.equal(committed.length, 56);
+      assert.deepEqual(await a.secret('shared'), await b.secret('shared'));
+      await a.writeState('progress', 'one');
+      await b.writeState('progress', 'two');
+      assert.equal(await a.readState('progress'), 'two');
+      assert.equal(await a.readState('never-written'), undefined);
+    });
+  });
+}

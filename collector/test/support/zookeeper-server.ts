@@ -1,0 +1,76 @@
+/*
+ * A real ZooKeeper (Debian's zookeeper 3.8 on the machine's Java) for ReplicatedMergeTree and
+ * ON CLUSTER DDL: data in a temp dir, an ephemeral client port, killed whatever the outcome.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killedOnExit, stopChild } from './child-processes.js';
+import { freePort } from './clickhouse-server.js';
+
+export interface ZooKeeperServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** ZooKeeper answers the four-letter word "ruok" with "imok" once it serves clients. */
+function ruok(port: number): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end('ruok'));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => {
+      resolveAnswer(answer === 'imok');
+    });
+    socket.on('error', () => {
+      resolveAnswer(false);
+    });
+  });
+}
+
+export async function startZooKeeper(): Promise<ZooKeeperServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'crumbtrail-zookeeper-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'zoo.cfg'),
+    [
+      'tickTime=500',
+      `dataDir=${dir}/data`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=ruok',
+      '',
+    ].join('\n'),
+  );
+  const child = killedOnExit(
+    spawn(
+      'java',
+      [
+        '-cp',
+        '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar',
+        'org.apache.zookeeper.server.ZooKeeperServerMain',
+        join(dir, 'zoo.cfg'),
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    ),
+  );
+  const deadline = Date.now() + 30_000;
+  while (!(await ruok(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error('ZooKeeper did not start within 30 s');
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  return {
+    port,
+    async stop() {
+      await stopChild(child, 10_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/*
+ * The ClickHouse engine's SQL without an engine: no filter value changes a query's shape (the
+ * text outside its string literals), integers that are not safe are refused, the commit sequence
+ * never lets a reader past a batch still in flight, and the printed DDL's cluster variant.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import fc from 'fast-check';
+
+import { LOOKUP_FIELDS } from '../../src/store/event-store.js';
+import type { EventFilter } from '../../src/store/event-store.js';
+import { filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
+import { fullDdl } from '../../src/store/clickhouse/clickhouse-schema.js';
+import { CommitSequence, SLOTS_PER_MS } from '../../src/store/clickhouse/commit-sequence.js';
+import { sqlInteger, sqlString } from '../../src/store/clickhouse/sql-literal.js';
+import { HOSTILE_VALUES } from '../support/clickhouse-engine-tests.js';
+
+/**
+ * The query with each string literal replaced by ?, read as ClickHouse's lexer reads literals
+ * (backslash escapes the next character; '' inside a literal is a quote). A literal that does
+ * not end is reported as such, so a broken escape cannot hide.
+ */
+function shape(sql: string): string {
+  let out = '';
+  for (let i = 0; i < sql.length; i++) {
+    if (sql[i] !== "'") {
+      out += sql.charAt(i);
+      continue;
+    }
+    let j = i + 1;
+    for (;;) {
+      if (j >= sql.length) return `${out}<unterminated literal>`;
+      if (sql[j] === '\\') j += 2;
+      else if (sql[j] === "'" && sql[j + 1] === "'") j += 2;
+      else if (sql[j] === "'") break;
+      else j++;
+    }
+    out += '?';
+    i = j;
+  }
+  return out;
+}
+
+function everyFilter(value: string): EventFilter {
+  return {
+    startTimeMs: 1,
+    endTimeMs: 2,
+    fields: Object.fromEntries(LOOKUP_FIELDS.map((field) => [field, [value, 'second']])),
+    // An empty text is no text filter at all (a different query by design).
+    text: value === '' ? 'x' : value,
+  };
+}
+
+describe('ClickHouse SQL', () => {
+  const reference = shape(filterToClickHouse(everyFilter('plain')));
+
+  it('keeps the query shape for hostile values in every filter', () => {
+    assert.ok(!reference.includes('unterminated'));
+    for (const value of HOSTILE_VALUES) {
+      assert.equal(shape(filterToClickHouse(everyFilter(value))), reference, JSON.stringify(value));
+    }
+  });
+
+  it('keeps the query shape for any text in every filter (fuzzed)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (value) => {
+        assert.equal(shape(filterToClickHouse(everyFilter(value))), reference);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes no quote, backslash or control byte unescaped', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (value) => {
+        const literal = sqlString(value).slice(1, -1);
+        // eslint-disable-next-line no-control-regex -- control characters are exactly what must not appear
+        assert.doesNotMatch(literal, /['\u0000-\u001f\u007f]/);
+        assert.doesNotMatch(literal.replace(/\\x[0-9a-f]{2}/g, ''), /\\/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses integers that are not safe', () => {
+    for (const bad of [Number.NaN, Infinity, 1.5, 2 ** 60]) assert.throws(() => sqlInteger(bad), RangeError);
+    assert.equal(sqlInteger(-3), '-3');
+  });
+
+  it('never lets a reader past a batch still in flight', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const sequence = new CommitSequence(() => now);
+    const first = sequence.reserve(10);
+    const second = sequence.reserve(5);
+    assert.equal(second.first, first.first + 10);
+    second.release();
+    assert.equal(sequence.visibleThrough(), first.first - 1, 'the later batch finished first: not yet');
+    first.release();
+    assert.equal(sequence.visibleThrough(), Number.MAX_SAFE_INTEGER);
+    now += 1;
+    const third = sequence.reserve(1);
+    assert.ok(third.first > second.first + 4, 'numbers keep rising with the clock');
+    third.release();
+    const settled = new CommitSequence(() => now, 1000);
+    assert.equal(settled.visibleThrough(), (now - 1000 - Date.UTC(2024, 0, 1)) * SLOTS_PER_MS);
+  });
+
+  it('prints a single-node DDL and a cluster one (ON CLUSTER, Replicated, Distributed)', () => {
+    const single = fullDdl({ database: 'audit' });
+    assert.match(single, /CREATE TABLE IF NOT EXISTS audit\.events \(/);
+    assert.match(single, /ENGINE = ReplacingMergeTree\(keep_first\)/);
+    assert.doesNotMatch(single, /ON CLUSTER|Replicated|Distributed/);
+    const cluster = fullDdl({ database: 'audit', cluster: 'prod' });
+    assert.match(cluster, /CREATE TABLE IF NOT EXISTS audit\.events_local ON CLUSTER prod/);
+    assert.match(
+      cluster,
+      /ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/audit\/events_local', '\{replica\}', keep_first\)/,
+    );
+    assert.match(cluster, /ENGINE = Distributed\(prod, audit, events_local, cityHash64\(event_id\)\)/);
+    assert.match(cluster, /ReplicatedSummingMergeTree/);
+  });
+});
