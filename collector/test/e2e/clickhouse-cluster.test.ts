@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 
 import { ClickHouseEventStore } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseServer } from '../support/clickhouse-server.js';
-import { freePort, startClickHouseServer } from '../support/clickhouse-server.js';
+import { startClickHouseServer } from '../support/clickhouse-server.js';
 import { eventStoreContract } from '../support/event-store-contract.js';
+import { reservePorts } from '../support/reserved-ports.js';
 import type { ZooKeeperServer } from '../support/zookeeper-server.js';
 import { startZooKeeper } from '../support/zookeeper-server.js';
 
@@ -53,7 +54,9 @@ function clusterSuite(
     const servers: ClickHouseServer[] = [];
     const stores: ClickHouseEventStore[] = [];
     before(async () => {
-      const nodes = await Promise.all(layout.map(async (node) => ({ ...node, tcpPort: await freePort() })));
+      // Each server's config names its peers' native ports, so those are reserved up front.
+      const tcpPorts = await reservePorts(layout.length);
+      const nodes = layout.map((node, index) => ({ ...node, tcpPort: tcpPorts[index] ?? 0 }));
       for (const node of nodes) {
         servers.push(
           await startClickHouseServer({

@@ -1,15 +1,16 @@
 /*
  * A real ClickHouse server (Debian's clickhouse-server, 18.16 here) started for one test file: its
- * config, data and logs in a temp dir, ephemeral ports, and the process registered with
+ * config, data and logs in a temp dir, reserved ports (reserved-ports.ts says why not bind(0)), and the process registered with
  * child-processes.ts so it is SIGKILLed whatever the outcome. stop() ends it politely first.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { exitOf, killedOnExit, stopChild } from './child-processes.js';
+import { releasePorts, reservePorts } from './reserved-ports.js';
 
 export interface ClickHouseServer {
   url: string;
@@ -22,21 +23,6 @@ export interface ClickHouseServer {
   restart(): Promise<void>;
   /** SIGTERM (SIGKILL after a grace period), then removes the temp dir. */
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now (the server binds it a moment later). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => {
-        resolvePort(port);
-      });
-    });
-  });
 }
 
 const USERS_XML = `<?xml version="1.0"?>
@@ -58,7 +44,10 @@ const USERS_XML = `<?xml version="1.0"?>
 export interface ServerOptions {
   /** Extra XML inside <yandex> (remote_servers, zookeeper, macros…). */
   extraConfig?: string;
-  /** Ports chosen by the caller (a cluster's config names them before the servers start). */
+  /**
+   * Ports chosen by the caller (a cluster's config names them before the servers start), taken
+   * from reservePorts; stop() releases them with the server's own.
+   */
   httpPort?: number;
   tcpPort?: number;
   interserverPort?: number;
@@ -67,6 +56,7 @@ export interface ServerOptions {
 function configXml(
   dir: string,
   ports: { http: number; tcp: number; interserver: number },
+  identity: string,
   extra: string,
 ): string {
   return `<?xml version="1.0"?>
@@ -89,52 +79,78 @@ function configXml(
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
   <builtin_dictionaries_reload_interval>0</builtin_dictionaries_reload_interval>
+  <http_server_default_response>${identity}</http_server_default_response>
   ${extra}
 </yandex>
 `;
 }
 
-async function waitReady(url: string, child: ChildProcess, dir: string, timeoutMs: number): Promise<void> {
+function errorLogTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'log', 'error.log'), 'utf8').slice(-2000);
+  } catch {
+    return '(no error log)';
+  }
+}
+
+/**
+ * Resolves once this server answers on its HTTP port: GET / returns the identity its config was
+ * given (http_server_default_response), so another process answering on the port does not count.
+ */
+async function waitReady(
+  url: string,
+  identity: string,
+  child: ChildProcess,
+  dir: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let stranger = false;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      let log = '';
-      try {
-        log = readFileSync(join(dir, 'log', 'error.log'), 'utf8').slice(-2000);
-      } catch {
-        // no log written
-      }
-      throw new Error(`clickhouse-server exited (${child.exitCode ?? child.signalCode}): ${log}`);
+      throw new Error(
+        `clickhouse-server exited (${child.exitCode ?? child.signalCode}): ${errorLogTail(dir)}`,
+      );
     }
     try {
-      const reply = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
-      if (reply.ok) return;
+      const reply = await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) });
+      if ((await reply.text()) === identity) return;
+      stranger = true;
     } catch {
       // not listening yet
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
-  throw new Error(`clickhouse-server did not answer /ping within ${timeoutMs} ms`);
+  throw new Error(
+    stranger
+      ? `another process answers on ${url}, and clickhouse-server did not take over within ${timeoutMs} ms`
+      : `clickhouse-server did not answer on ${url} within ${timeoutMs} ms`,
+  );
 }
 
-/** Starts a server in a fresh temp dir and resolves once it answers /ping. */
+/** Starts a server in a fresh temp dir and resolves once it answers on its port. */
 export async function startClickHouseServer(options: ServerOptions = {}): Promise<ClickHouseServer> {
   const dir = mkdtempSync(join(tmpdir(), 'crumbtrail-clickhouse-'));
   for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(join(dir, sub));
+  const [http, tcp, interserver] = await reservePorts(3);
   const ports = {
-    http: options.httpPort ?? (await freePort()),
-    tcp: options.tcpPort ?? (await freePort()),
-    interserver: options.interserverPort ?? (await freePort()),
+    http: options.httpPort ?? http ?? 0,
+    tcp: options.tcpPort ?? tcp ?? 0,
+    interserver: options.interserverPort ?? interserver ?? 0,
+  };
+  const release = (): void => {
+    releasePorts([http, tcp, interserver, ...Object.values(ports)].filter((port) => port !== undefined));
   };
   writeFileSync(join(dir, 'users.xml'), USERS_XML);
-  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, options.extraConfig ?? ''));
+  const identity = `crumbtrail-test-clickhouse-${randomUUID()}`;
+  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, identity, options.extraConfig ?? ''));
   const url = `http://127.0.0.1:${ports.http}`;
   const launch = async (): Promise<ChildProcess> => {
     const started = killedOnExit(
       spawn('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' }),
     );
     try {
-      await waitReady(url, started, dir, 30_000);
+      await waitReady(url, identity, started, dir, 30_000);
     } catch (error) {
       started.kill('SIGKILL');
       await exitOf(started);
@@ -147,6 +163,7 @@ export async function startClickHouseServer(options: ServerOptions = {}): Promis
     child = await launch();
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
+    release();
     throw error;
   }
   return {
@@ -162,8 +179,15 @@ export async function startClickHouseServer(options: ServerOptions = {}): Promis
       child = await launch();
     },
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // It died under a test: say why, before its log goes with the temp dir.
+        console.error(
+          `clickhouse-server on ${url} had exited (${child.exitCode ?? child.signalCode}): ${errorLogTail(dir)}`,
+        );
+      }
       await stopChild(child, 10_000);
       rmSync(dir, { recursive: true, force: true });
+      release();
     },
   };
 }

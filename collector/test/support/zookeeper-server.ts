@@ -1,6 +1,6 @@
 /*
  * A real ZooKeeper (Debian's zookeeper 3.8 on the machine's Java) for ReplicatedMergeTree and
- * ON CLUSTER DDL: data in a temp dir, an ephemeral client port, killed whatever the outcome.
+ * ON CLUSTER DDL: data in a temp dir, an reserved client port, killed whatever the outcome.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killedOnExit, stopChild } from './child-processes.js';
-import { freePort } from './clickhouse-server.js';
+import { releasePorts, reservePorts } from './reserved-ports.js';
 
 export interface ZooKeeperServer {
   port: number;
@@ -32,7 +32,7 @@ function ruok(port: number): Promise<boolean> {
 
 export async function startZooKeeper(): Promise<ZooKeeperServer> {
   const dir = mkdtempSync(join(tmpdir(), 'crumbtrail-zookeeper-'));
-  const port = await freePort();
+  const [port = 0] = await reservePorts(1);
   writeFileSync(
     join(dir, 'zoo.cfg'),
     [
@@ -62,6 +62,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      releasePorts([port]);
       throw new Error('ZooKeeper did not start within 30 s');
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
@@ -71,6 +72,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
     async stop() {
       await stopChild(child, 10_000);
       rmSync(dir, { recursive: true, force: true });
+      releasePorts([port]);
     },
   };
 }
