@@ -3,10 +3,10 @@
  * config file, and a cluster's config names its peers' ports before they start).
  *
  * Probing a port with bind(0) and releasing it is not enough: the kernel hands the same port to the
- * next bind(0) or outgoing connection (another test file's collector), and ClickHouse 18.16 binds
- * with SO_REUSEPORT (Poco's reuseAddress), so a second server on "its" port starts without an error
- * and the kernel splits connections between the two; a cluster test then saw "socket hang up" from
- * an HTTP request that reached the other server's native-protocol port. So a reserved port is
+ * next bind(0) (another test file's collector or server) before the server binds it. In CI the
+ * two-shard cluster test lost a server that way: another process answered /ping on its port, the
+ * new server died of "Address already in use", and the tests talked to a stranger until it went
+ * ("socket hang up", then ECONNREFUSED); clickhouse-server.ts now also checks who answers. So a reserved port is
  *   - outside the kernel's ephemeral range, so bind(0) and outgoing connections never take it;
  *   - held by a lock file (O_EXCL) until released, so no other test process reserves it;
  *   - free when reserved (a plain bind succeeds), so nothing else on the machine listens there.
