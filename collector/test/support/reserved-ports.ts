@@ -6,7 +6,8 @@
  * next bind(0) (another test file's collector or server) before the server binds it. In CI the
  * two-shard cluster test lost a server that way: another process answered /ping on its port, the
  * new server died of "Address already in use", and the tests talked to a stranger until it went
- * ("socket hang up", then ECONNREFUSED); clickhouse-server.ts now also checks who answers. So a reserved port is
+ * ("socket hang up", then ECONNREFUSED); clickhouse-server.ts now also checks who answers.
+ * So a reserved port is
  *   - outside the kernel's ephemeral range, so bind(0) and outgoing connections never take it;
  *   - held by a lock file (O_EXCL) until released, so no other test process reserves it;
  *   - free when reserved (a plain bind succeeds), so nothing else on the machine listens there.
