@@ -3,7 +3,9 @@
  * API, retention and metrics; and shuts it down in the order that loses nothing (stop accepting,
  * commit what was accepted, then close the store).
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { buildApiServer } from './api/api-server.js';
@@ -13,6 +15,7 @@ import type { CollectorConfig } from './config.js';
 import { createExportDecoder } from './ingest/export-decoder.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { InsightEngine } from './insights/insight-engine.js';
+import { LeaseKeeper } from './insights/insights-leadership.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { InsightMetrics } from './metrics/insight-metrics.js';
 import { TrailMetrics } from './metrics/trail-metrics.js';
@@ -20,7 +23,7 @@ import { BodyBudget } from './receiver/body-budget.js';
 import { buildOtlpReceiver } from './receiver/otlp-http-receiver.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { EventStore } from './store/event-store.js';
-import { openEventStore } from './store/open-event-store.js';
+import { JOB_LEASE, openEventStore } from './store/open-event-store.js';
 import { WriteQueue } from './store/write-queue.js';
 import { SigningKeyring } from './trail/signing-keys.js';
 import { TrailDelivery } from './trail/trail-delivery.js';
@@ -103,7 +106,7 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const log = runtime.logger ?? pino({ level: config.logLevel });
   const now = runtime.now ?? Date.now;
-  const { store, eventsPerCommit, location } = await openEventStore(config);
+  const { store, eventsPerCommit, location, jobLease } = await openEventStore(config);
   // The queue-depth gauge reads the queue lazily, at scrape time.
   const bodyBudget = new BodyBudget(config.maxConcurrentExports, config.maxInflightBodyBytes);
   const metrics = new CollectorMetrics(
@@ -184,22 +187,38 @@ export async function startCollector(
     now,
     ...cloudTrailApiOf(config, now(), archive),
   });
-  const insights = config.insights.enabled
-    ? new InsightEngine(
-        store,
-        new InsightMetrics(metrics.registry),
-        {
-          settings: config.insights.detector,
-          countsReadCalls: config.insights.countsReadCalls,
-          latenessMs: config.insights.latenessMs,
-          intervalMs: config.insights.intervalMs,
-          maxSeries: config.insights.maxSeries,
-          maxCatchUpMinutes: 60,
-          now,
-        },
-        log.child({ component: 'insights' }),
-      )
-    : undefined;
+  const insightMetrics = config.insights.enabled ? new InsightMetrics(metrics.registry) : undefined;
+  // Collectors sharing a database take turns at Insights; the lease runs on the wall clock.
+  const insightsLease =
+    config.insights.enabled && jobLease !== undefined
+      ? new LeaseKeeper(
+          jobLease('insights', `${hostname()}:${process.pid}:${randomUUID()}`),
+          {
+            renewMs: JOB_LEASE.renewMs,
+            now: Date.now,
+            onChange: (holds) => insightMetrics?.evaluating.set(holds ? 1 : 0),
+          },
+          log.child({ component: 'insights-lease' }),
+        )
+      : undefined;
+  const insights =
+    insightMetrics !== undefined
+      ? new InsightEngine(
+          store,
+          insightMetrics,
+          {
+            settings: config.insights.detector,
+            countsReadCalls: config.insights.countsReadCalls,
+            latenessMs: config.insights.latenessMs,
+            intervalMs: config.insights.intervalMs,
+            maxSeries: config.insights.maxSeries,
+            maxCatchUpMinutes: 60,
+            now,
+            ...(insightsLease === undefined ? {} : { leadership: insightsLease }),
+          },
+          log.child({ component: 'insights' }),
+        )
+      : undefined;
   const retention = new RetentionSweeper(
     store,
     {
@@ -219,6 +238,7 @@ export async function startCollector(
   await receiver.listen({ host: config.host, port: config.otlpPort });
   await api.listen({ host: config.host, port: config.apiPort });
   retention.start();
+  await insightsLease?.start();
   await insights?.start();
   const running: RunningCollector = {
     otlpUrl: urlOf(receiver.server.address()),
@@ -231,6 +251,7 @@ export async function startCollector(
       await decoder.close();
       await queue.drain();
       await insights?.stop();
+      await insightsLease?.stop();
       // Everything committed (insight events too) goes into a last log file and digest.
       await trail?.stop();
       await retention.stop();

@@ -4,7 +4,9 @@
  * per-minute counts (so an evaluation costs a few range reads per minute, whatever the number of
  * stored events). Transitions become insight events in the store and every series' state goes to
  * /metrics. Progress is kept in the store: after a restart the engine rebuilds each detector from
- * the stored insights and goes on from the last evaluated minute.
+ * the stored insights and goes on from the last evaluated minute. Collectors sharing a database take
+ * turns (insights-leadership.ts): a standby keeps no detector state, and the one taking over
+ * restores it from the store like a restart, so it goes on from its predecessor's last minute.
  */
 import type { Logger } from 'pino';
 import type { InsightRecord, StoredEvent } from '../events/cloudtrail-record.js';
@@ -13,6 +15,8 @@ import type { ApiSeries, EventStore, MinuteCount, MinuteRange } from '../store/e
 import { attributionsFor } from './attributions.js';
 import type { MinuteCounts } from './baseline-samples.js';
 import { insightEvent } from './insight-event.js';
+import type { Leadership } from './insights-leadership.js';
+import { SOLE_EVALUATOR } from './insights-leadership.js';
 import type { InsightSubject } from './insight-event.js';
 import { readInsightHistory } from './insight-history.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
@@ -33,6 +37,8 @@ export interface InsightEngineOptions {
   /** After downtime, at most this many missed minutes are judged; older ones only feed baselines. */
   maxCatchUpMinutes: number;
   now: () => number;
+  /** Whether this collector evaluates now (collectors sharing a database take turns); always, by default. */
+  leadership?: Leadership;
 }
 
 const PROGRESS_STATE = 'insights.lastEvaluatedMinute';
@@ -74,19 +80,23 @@ export class InsightEngine {
   private work: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private restored = false;
+  private readonly leadership: Leadership;
 
   constructor(
     private readonly store: EventStore,
     private readonly metrics: InsightMetrics,
     private readonly options: InsightEngineOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.leadership = options.leadership ?? SOLE_EVALUATOR;
+  }
 
   /**
    * Rebuilds state from the store, then evaluates on a timer. A store that cannot answer yet does
    * not stop the collector from starting: the state is rebuilt before the first evaluation.
    */
   async start(): Promise<void> {
+    this.metrics.evaluating.set(this.leadership.holds() ? 1 : 0);
     await this.ensureRestored().catch((error: unknown) => {
       this.log.warn({ err: error }, 'insights state not restored yet; will retry before evaluating');
     });
@@ -186,7 +196,26 @@ export class InsightEngine {
     this.metrics.seriesNotTracked.set(all.length - this.tracked.length);
   }
 
+  /** Drops the detectors (the next holder's writes make them stale) and reports the shared progress. */
+  private async standBy(): Promise<void> {
+    this.metrics.evaluating.set(0);
+    if (this.restored) {
+      this.restored = false;
+      this.detectors.clear();
+      this.tracked = [];
+      this.metrics.clearSeriesState();
+    }
+    // So CrumbtrailInsightsStalled means the same on every collector: Insights as a whole stalled.
+    const saved = await this.store.readState(PROGRESS_STATE);
+    if (saved !== undefined) this.metrics.lastEvaluatedMinute.set(Number(saved) * 60);
+  }
+
   private async evaluatePending(): Promise<StoredEvent<InsightRecord>[]> {
+    if (!this.leadership.holds()) {
+      await this.standBy();
+      return [];
+    }
+    this.metrics.evaluating.set(1);
     await this.ensureRestored();
     const due = Math.floor((this.options.now() - this.options.latenessMs) / MINUTE_MS) - 1;
     let from = this.lastMinute === undefined ? due : this.lastMinute + 1;
@@ -251,6 +280,9 @@ export class InsightEngine {
       }
     }
     const events = await Promise.all(transitions);
+    // The lease may have lapsed during the reads: then the next holder judges this minute. Had it
+    // been written anyway, nothing would differ: insight events have deterministic ids.
+    if (!this.leadership.holds()) throw new Error('the insights lease lapsed during the evaluation');
     if (events.length > 0) await this.store.insert(events);
     await this.store.writeState(PROGRESS_STATE, String(minute));
     this.lastMinute = minute;

@@ -19,6 +19,7 @@ export class InsightMetrics {
   readonly lastEvaluatedMinute: Gauge;
   readonly series: Gauge;
   readonly seriesNotTracked: Gauge;
+  readonly evaluating: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -78,5 +79,17 @@ export class InsightMetrics {
       help: 'APIs beyond --insights-max-series, not evaluated.',
       registers,
     });
+    this.evaluating = new Gauge({
+      name: 'crumbtrail_insights_evaluating',
+      help: '1 while this collector evaluates Insights; 0 while another one sharing the database does (it holds the lease).',
+      registers,
+    });
+  }
+
+  /** A standby reports no per-API state of its own: the evaluating collector does. */
+  clearSeriesState(): void {
+    for (const gauge of [this.active, this.score, this.observed, this.expected]) gauge.reset();
+    this.series.set(0);
+    this.seriesNotTracked.set(0);
   }
 }

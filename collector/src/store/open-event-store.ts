@@ -5,6 +5,7 @@
 import type { CollectorConfig } from '../config.js';
 import { CLICKHOUSE_EVENTS_PER_COMMIT, EVENTS_PER_COMMIT } from '../config.js';
 import { ClickHouseEventStore } from './clickhouse/clickhouse-event-store.js';
+import type { LeaseClaim } from '../insights/insights-leadership.js';
 import type { EventStore } from './event-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 
@@ -14,7 +15,18 @@ export interface OpenedStore {
   eventsPerCommit: number;
   /** Where the events are, for the start-up log line. */
   location: string;
+  /**
+   * A lease on a job among the collectors sharing this database; undefined when the collector is
+   * the only one (a SQLite file belongs to one process).
+   */
+  jobLease?: (job: string, holder: string) => LeaseClaim;
 }
+
+/**
+ * A holder renews every third of the duration, so two missed renewals still keep it; a dead one is
+ * replaced within duration + one renewal + settle (~42 s).
+ */
+export const JOB_LEASE = { durationMs: 30_000, renewMs: 10_000, settleMs: 2_000 } as const;
 
 export async function openEventStore(config: CollectorConfig): Promise<OpenedStore> {
   if (config.store === 'clickhouse') {
@@ -33,6 +45,8 @@ export async function openEventStore(config: CollectorConfig): Promise<OpenedSto
       store,
       eventsPerCommit: CLICKHOUSE_EVENTS_PER_COMMIT,
       location: `clickhouse ${where.protocol}//${where.host}/${database}`,
+      jobLease: (job, holder) =>
+        store.lease(job, holder, { durationMs: JOB_LEASE.durationMs, settleMs: JOB_LEASE.settleMs }),
     };
   }
   return {

@@ -198,6 +198,15 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       assert.deepEqual((await store.lookup({ filter: filter(), limit: 50 })).records, []);
     });
 
+    it('agrees on one secret among collectors that create it at the same moment', async () => {
+      const stores = [await engine.open('secret_race')];
+      for (let i = 1; i < 4; i++) stores.push(await engine.open('secret_race'));
+      // None exists yet: all four read "none", insert a candidate and read back at once.
+      const secrets = await Promise.all(stores.map((store) => store.secret('paging-token-key')));
+      assert.equal(new Set(secrets.map((secret) => secret.toString('hex'))).size, 1, 'one secret');
+      assert.deepEqual(await stores[0]?.secret('paging-token-key'), secrets[0], 'and it stays');
+    });
+
     it('leases a job to one collector at a time, taken over once its holder stops renewing', async () => {
       const store = await engine.open('lease');
       let now = Date.UTC(2026, 0, 1);

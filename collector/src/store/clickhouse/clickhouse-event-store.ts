@@ -72,6 +72,8 @@ export interface ClickHouseStoreOptions {
 const PAGE_TEXT_CHARS = 8 * 1024 * 1024;
 /** Ids per duplicate check query, well under 18.16's 256 KiB max_query_size. */
 const IDS_PER_CHECK = 2000;
+/** Above insert latency plus clock skew between collectors (secret()). */
+const SECRET_SETTLE_MS = 2000;
 /** keep_first = this − seq: ReplacingMergeTree keeps the highest, i.e. the first commit of an id. */
 const KEEP_FIRST_BASE = Number.MAX_SAFE_INTEGER;
 
@@ -467,30 +469,39 @@ export class ClickHouseEventStore implements EventStore {
 
   /**
    * Every collector must agree on a secret without transactions: each inserts a candidate when it
-   * finds none, and all take the oldest candidate (ties by value). Collectors that start the very
-   * first time at the same moment can disagree until restarted: start one first (README).
+   * finds none, and all take the oldest candidate (ties by value), read once it is older than
+   * SECRET_SETTLE_MS. A candidate lands within that of its timestamp (it is taken just before the
+   * insert), so by then every candidate older than the one read is visible, and collectors that
+   * start the very first time together agree (with clocks within SECRET_SETTLE_MS of each other).
    */
   async secret(name: string): Promise<Buffer> {
-    const read = async (): Promise<Buffer | undefined> => {
+    const oldest = async (): Promise<{ value: Buffer; createdMs: number } | undefined> => {
       const rows = await this.rows(
-        `SELECT value FROM ${this.table('store_secrets')} WHERE name = ${sqlString(name)}
+        `SELECT value, created_ms FROM ${this.table('store_secrets')} WHERE name = ${sqlString(name)}
          ORDER BY created_ms, value LIMIT 1`,
       );
-      return rows[0] === undefined ? undefined : Buffer.from(String(rows[0].value), 'hex');
+      const row = rows[0];
+      return row === undefined
+        ? undefined
+        : { value: Buffer.from(String(row.value), 'hex'), createdMs: num(row.created_ms) };
     };
-    const existing = await read();
-    if (existing !== undefined) return existing;
-    await this.guard(() =>
-      this.client.insert({
-        table: this.table('store_secrets'),
-        values: [{ name, value: randomBytes(32).toString('hex'), created_ms: this.now() }],
-        format: 'JSONEachRow',
-        clickhouse_settings: this.insertSettings,
-      }),
-    );
-    const created = await read();
-    if (created === undefined) throw new Error(`the secret ${name} was written but cannot be read back`);
-    return created;
+    let found = await oldest();
+    if (found === undefined) {
+      await this.guard(() =>
+        this.client.insert({
+          table: this.table('store_secrets'),
+          values: [{ name, value: randomBytes(32).toString('hex'), created_ms: this.now() }],
+          format: 'JSONEachRow',
+          clickhouse_settings: this.insertSettings,
+        }),
+      );
+      found = await oldest();
+      if (found === undefined) throw new Error(`the secret ${name} was written but cannot be read back`);
+    }
+    const settlesInMs = found.createdMs + SECRET_SETTLE_MS - this.now();
+    if (settlesInMs <= 0) return found.value;
+    await new Promise((resolveSettle) => setTimeout(resolveSettle, settlesInMs));
+    return (await oldest())?.value ?? found.value;
   }
 
   /**
