@@ -2,8 +2,10 @@
  * Several collectors on one ClickHouse (a real 18.16 server started here): the built collector
  * processes with --store clickhouse, fed by the OpenTelemetry protobuf serializer as exporters send.
  * Concurrent exports through two collectors, the same batches retried through the other one, one
- * collector killed with kill -9 mid-stream: every acknowledged event is stored, none twice. Then
- * ClickHouse itself dies: exports get 503 + Retry-After, and succeed once it is back.
+ * collector killed with kill -9 mid-stream: every acknowledged event is stored, none twice. The two
+ * start together: they agree on the paging-token secret, exactly one evaluates Insights, and when
+ * it is killed the other takes over. Then ClickHouse itself dies: exports get 503 + Retry-After,
+ * and succeed once it is back.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -70,29 +72,76 @@ function spanIds(spans: readonly ReadableSpan[]): string[] {
   return spans.map((span) => span.spanContext().spanId);
 }
 
-describe('two collectors on one ClickHouse 18.16 server', { timeout: 240_000 }, () => {
+/** crumbtrail_insights_evaluating on the collector's /metrics: 1 while it evaluates Insights. */
+async function evaluating(collector: CollectorProcess): Promise<number | undefined> {
+  const text = await (await fetch(`${collector.apiUrl}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith('crumbtrail_insights_evaluating '));
+  return line === undefined ? undefined : Number(line.slice(line.indexOf(' ') + 1));
+}
+
+/** Polls until `check` holds; the lease is kept in real time (renewed every 10 s, 30 s long). */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 150_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+  }
+}
+
+describe('two collectors on one ClickHouse 18.16 server', { timeout: 420_000 }, () => {
   let server: ClickHouseServer;
+  let args: string[];
   let first: CollectorProcess;
   let second: CollectorProcess;
   before(async () => {
     server = await startClickHouseServer();
-    const args = [
-      '--store',
-      'clickhouse',
-      '--clickhouse-url',
-      server.url,
-      '--clickhouse-database',
-      'shared',
-      '--no-insights',
-    ];
-    // Started one after the other: the paging-token secret is agreed on by the first (README).
-    first = await startCollectorProcess({ args });
-    second = await startCollectorProcess({ args });
+    args = ['--store', 'clickhouse', '--clickhouse-url', server.url, '--clickhouse-database', 'shared'];
+    // Started together, on a database neither has seen: the secret and the lease are contended.
+    [first, second] = await Promise.all([startCollectorProcess({ args }), startCollectorProcess({ args })]);
   });
   after(async () => {
     await first.crash();
     await second.crash();
     await server.stop();
+  });
+
+  it('evaluates Insights on exactly one collector, and on the other once that one is killed', async () => {
+    await eventually('one collector evaluates', async () => {
+      const states = [await evaluating(first), await evaluating(second)];
+      return states.includes(1);
+    });
+    const states = [await evaluating(first), await evaluating(second)];
+    assert.deepEqual([...states].sort(), [0, 1], 'exactly one evaluates');
+    const holderIsFirst = states[0] === 1;
+    const holder = holderIsFirst ? first : second;
+    const standby = holderIsFirst ? second : first;
+    await holder.crash();
+    const killedAt = Date.now();
+    await eventually('the standby takes over', async () => (await evaluating(standby)) === 1);
+    console.log(`insights lease taken over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after kill -9`);
+    // The killed one comes back and stands by: the lease stays where it is.
+    const restarted = await startCollectorProcess({ args });
+    if (holderIsFirst) first = restarted;
+    else second = restarted;
+    assert.equal(await evaluating(restarted), 0);
+    assert.equal(await evaluating(standby), 1);
+  });
+
+  it('serves a paging token made by one collector on the other', async () => {
+    const spans = batch(200, 'Paged');
+    assert.equal((await post(first.otlpUrl, spans)).status, 200);
+    const page = await getJson<{ events: CloudTrailRecord[]; nextToken?: string }>(
+      first.apiUrl,
+      '/api/v1/events?eventName=Paged&maxResults=50',
+    );
+    assert.equal(page.status, 200);
+    assert.ok(page.body.nextToken !== undefined);
+    const next = await getJson<{ events: CloudTrailRecord[] }>(
+      second.apiUrl,
+      `/api/v1/events?eventName=Paged&maxResults=50&nextToken=${encodeURIComponent(page.body.nextToken)}`,
+    );
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.events.length, 50);
   });
 
   it('stores every acknowledged event once: concurrent exports, retries through the other collector, kill -9', async () => {
