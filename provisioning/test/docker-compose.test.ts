@@ -65,6 +65,28 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.yml, scale-out profile', () => {
+  const config = resolvedConfig();
+
+  it('runs two collectors on one ClickHouse, each publishing its own ports', () => {
+    const names = ['collector-ch-a', 'collector-ch-b'];
+    for (const name of names) {
+      const collector = service(config, name);
+      assert.deepEqual(stringsAt(collector, 'profiles'), ['scale-out']);
+      const environment = objectAt(collector, 'environment');
+      assert.equal(environment.CRUMBTRAIL_STORE, 'clickhouse');
+      assert.equal(environment.CRUMBTRAIL_CLICKHOUSE_URL, 'http://clickhouse:8123');
+      assert.equal(
+        environment.CRUMBTRAIL_CLICKHOUSE_PASSWORD,
+        objectAt(service(config, 'clickhouse'), 'environment').CLICKHOUSE_PASSWORD,
+      );
+    }
+    const published = names.flatMap((name) => stringsAt(service(config, name), 'ports'));
+    assert.equal(new Set(published).size, 4, 'no port published twice');
+    assert.deepEqual(stringsAt(service(config, 'clickhouse'), 'profiles'), ['scale-out']);
+  });
+});
+
 describe('the compose checks catch broken stacks', () => {
   const config = resolvedConfig();
   const problemsAfter = (change: (copy: JsonObject) => void) => {
