@@ -21,8 +21,8 @@ import type { InsightSubject } from './insight-event.js';
 import { readInsightHistory } from './insight-history.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
 import { INSIGHT_TYPES, MINUTE_MS, MINUTES_PER_DAY } from './insight-settings.js';
-import type { InsightFigures, InsightSpan, InsightTransition } from './series-detector.js';
-import { SeriesDetector } from './series-detector.js';
+import type { DetectorSnapshot, InsightFigures, InsightSpan, InsightTransition } from './series-detector.js';
+import { SeriesDetector, historyReplayMinutes } from './series-detector.js';
 
 export interface InsightEngineOptions {
   settings: DetectorSettings;
@@ -42,6 +42,26 @@ export interface InsightEngineOptions {
 }
 
 const PROGRESS_STATE = 'insights.lastEvaluatedMinute';
+
+/**
+ * The progress state: the last evaluated minute, and the snapshots of the detectors with a pending
+ * or active insight then, in one value so that they cannot disagree after a crash. A bare number
+ * (what older versions wrote, and what is written while nothing is pending) has no snapshots.
+ */
+interface Progress {
+  minute: number;
+  detectors: Record<string, DetectorSnapshot>;
+}
+
+function progressText(progress: Progress): string {
+  return Object.keys(progress.detectors).length === 0 ? String(progress.minute) : JSON.stringify(progress);
+}
+
+function parseProgress(text: string | undefined): Progress | undefined {
+  if (text === undefined) return undefined;
+  if (!text.startsWith('{')) return { minute: Number(text), detectors: {} };
+  return JSON.parse(text) as Progress;
+}
 
 function seriesKey(eventSource: string, eventName: string): string {
   return `${eventSource}\u0000${eventName}`;
@@ -140,8 +160,8 @@ export class InsightEngine {
   }
 
   private async restore(): Promise<void> {
-    const saved = await this.store.readState(PROGRESS_STATE);
-    this.lastMinute = saved === undefined ? undefined : Number(saved);
+    const saved = parseProgress(await this.store.readState(PROGRESS_STATE));
+    this.lastMinute = saved?.minute;
     const { settings } = this.options;
     const lookBackMinutes = settings.baselineMinutes + settings.maxInsightMinutes;
     const history = await readInsightHistory(this.store, {
@@ -164,7 +184,13 @@ export class InsightEngine {
       const [type] = key.split('\u0000') as [InsightType];
       this.detectorFor(key, type).restore(list);
     }
+    for (const [key, snapshot] of Object.entries(saved?.detectors ?? {})) {
+      const [type] = key.split('\u0000') as [InsightType];
+      if (!INSIGHT_TYPES.includes(type)) continue;
+      this.detectorFor(key, type).resume(snapshot);
+    }
     await this.refreshSeries();
+    if (this.lastMinute !== undefined) await this.replayHistory(this.lastMinute);
     this.log.info(
       {
         series: this.tracked.length,
@@ -206,8 +232,8 @@ export class InsightEngine {
       this.metrics.clearSeriesState();
     }
     // So CrumbtrailInsightsStalled means the same on every collector: Insights as a whole stalled.
-    const saved = await this.store.readState(PROGRESS_STATE);
-    if (saved !== undefined) this.metrics.lastEvaluatedMinute.set(Number(saved) * 60);
+    const saved = parseProgress(await this.store.readState(PROGRESS_STATE));
+    if (saved !== undefined) this.metrics.lastEvaluatedMinute.set(saved.minute * 60);
   }
 
   private async evaluatePending(): Promise<StoredEvent<InsightRecord>[]> {
@@ -233,6 +259,48 @@ export class InsightEngine {
     return written;
   }
 
+  /** Stored per-minute counts in `ranges`, by API then minute. */
+  private async countsByApi(ranges: MinuteRange[]): Promise<Map<string, Map<number, MinuteCount>>> {
+    const byApi = new Map<string, Map<number, MinuteCount>>();
+    for (const row of await this.store.minuteCounts(ranges)) {
+      const key = seriesKey(row.eventSource, row.eventName);
+      let minutes = byApi.get(key);
+      if (minutes === undefined) {
+        minutes = new Map();
+        byApi.set(key, minutes);
+      }
+      minutes.set(row.minute, row);
+    }
+    return byApi;
+  }
+
+  /** What an insight type counts of an API's minutes. */
+  private countsOf(type: InsightType, minutes: Map<number, MinuteCount> | undefined): MinuteCounts {
+    const at = (m: number): MinuteCount => minutes?.get(m) ?? NO_CALLS;
+    return type === 'ApiCallRateInsight' && !this.options.countsReadCalls
+      ? { calls: (m) => at(m).writeCalls, errors: (m) => at(m).errors }
+      : { calls: (m) => at(m).writeCalls + at(m).readCalls, errors: (m) => at(m).errors };
+  }
+
+  /**
+   * Rebuilds what the detectors learned from the last evaluated minutes (level, sustained window),
+   * so the collector that goes on judges as the one before it would have.
+   */
+  private async replayHistory(lastMinute: number): Promise<void> {
+    const from = lastMinute - historyReplayMinutes(this.options.settings) + 1;
+    const first = this.baselineRanges(from);
+    const last = this.baselineRanges(lastMinute);
+    const ranges = first.map((range, i) => ({ from: range.from, to: last[i]?.to ?? range.to }));
+    const byApi = await this.countsByApi(ranges);
+    for (const api of this.tracked) {
+      const key = seriesKey(api.eventSource, api.eventName);
+      for (const type of INSIGHT_TYPES) {
+        const detector = this.detectorFor(`${type}\u0000${key}`, type);
+        detector.replayHistory(lastMinute, api.firstMinute, this.countsOf(type, byApi.get(key)));
+      }
+    }
+  }
+
   /** The minutes a detector may compare `minute` with: warm-up window and seasonal slots. */
   private baselineRanges(minute: number): MinuteRange[] {
     const { settings } = this.options;
@@ -247,26 +315,12 @@ export class InsightEngine {
 
   private async evaluateMinute(minute: number): Promise<StoredEvent<InsightRecord>[]> {
     const stopTimer = this.metrics.evaluationSeconds.startTimer();
-    const byApi = new Map<string, Map<number, MinuteCount>>();
-    for (const row of await this.store.minuteCounts(this.baselineRanges(minute))) {
-      const key = seriesKey(row.eventSource, row.eventName);
-      let minutes = byApi.get(key);
-      if (minutes === undefined) {
-        minutes = new Map();
-        byApi.set(key, minutes);
-      }
-      minutes.set(row.minute, row);
-    }
+    const byApi = await this.countsByApi(this.baselineRanges(minute));
     const transitions: Promise<StoredEvent<InsightRecord>>[] = [];
     for (const api of this.tracked) {
       const key = seriesKey(api.eventSource, api.eventName);
-      const minutes = byApi.get(key);
-      const at = (m: number): MinuteCount => minutes?.get(m) ?? NO_CALLS;
       for (const type of INSIGHT_TYPES) {
-        const counts: MinuteCounts =
-          type === 'ApiCallRateInsight' && !this.options.countsReadCalls
-            ? { calls: (m) => at(m).writeCalls, errors: (m) => at(m).errors }
-            : { calls: (m) => at(m).writeCalls + at(m).readCalls, errors: (m) => at(m).errors };
+        const counts = this.countsOf(type, byApi.get(key));
         const detector = this.detectorFor(`${type}\u0000${key}`, type);
         const evaluation = detector.evaluate(minute, api.firstMinute, counts);
         const labels = { event_source: api.eventSource, event_name: api.eventName, insight_type: type };
@@ -284,7 +338,12 @@ export class InsightEngine {
     // been written anyway, nothing would differ: insight events have deterministic ids.
     if (!this.leadership.holds()) throw new Error('the insights lease lapsed during the evaluation');
     if (events.length > 0) await this.store.insert(events);
-    await this.store.writeState(PROGRESS_STATE, String(minute));
+    const detectors: Record<string, DetectorSnapshot> = {};
+    for (const [key, detector] of this.detectors) {
+      const snapshot = detector.snapshot();
+      if (snapshot !== undefined) detectors[key] = snapshot;
+    }
+    await this.store.writeState(PROGRESS_STATE, progressText({ minute, detectors }));
     this.lastMinute = minute;
     for (const { record } of events) {
       const { insightType, state } = record.insightDetails;

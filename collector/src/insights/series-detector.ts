@@ -10,7 +10,7 @@ import { MAX_EXCLUDED_SHARE, collectBaseline } from './baseline-samples.js';
 import { ExcludedSpans } from './excluded-spans.js';
 import type { DetectorSettings, InsightType } from './insight-settings.js';
 import type { LevelMode } from './level-tracker.js';
-import { LevelTracker } from './level-tracker.js';
+import { LEVEL_WINDOW_MINUTES, LevelTracker } from './level-tracker.js';
 import { SustainedWindow } from './sustained-window.js';
 import { baselineMoments, countDropScore, countRiseScore, errorRateScore } from './scores.js';
 
@@ -57,7 +57,7 @@ export type InsightTransition =
   | { state: 'End'; figures: InsightFigures; reason: 'normal' | 'max-duration' };
 
 /** A minute's contribution to an insight's averages. */
-interface Tally {
+export interface Tally {
   minute: number;
   observedNumerator: number;
   expectedNumerator: number;
@@ -66,6 +66,16 @@ interface Tally {
   baseExpected: number;
   score: number;
   baselineKind: BaselineKind;
+}
+
+/** SeriesDetector.snapshot(): the state of a pending or active insight, as plain data. */
+export interface DetectorSnapshot {
+  active: boolean;
+  direction: Direction;
+  tallies: readonly Tally[];
+  usualRun: number;
+  /** An insight restored without its minutes (from a snapshot-less restart): where it started. */
+  restoredStart?: number;
 }
 
 /** An insight's span of minutes: excluded from the baseline unless it became the new normal. */
@@ -89,6 +99,11 @@ function median(values: readonly number[]): number {
 
 /** Fewer baseline minutes than this say too little to judge by. */
 const MIN_BASELINE_SAMPLES = 5;
+
+/** Minutes replayHistory() goes over: the level's window, and the sustained window before it. */
+export function historyReplayMinutes(settings: DetectorSettings): number {
+  return LEVEL_WINDOW_MINUTES + settings.sustainedMinutes;
+}
 
 /**
  * A window's per-minute excess must reach this share of `minExcess`: a lasting rise of 4.5 calls
@@ -199,6 +214,67 @@ export class SeriesDetector {
     return this.spans.list();
   }
 
+  /**
+   * What restore() cannot rebuild from stored insights: the unusual minutes of a pending insight,
+   * or the active one's minutes and usual run. Kept with the evaluation progress, so the collector
+   * that goes on (after a restart, or a takeover) raises the Start and End this one would have.
+   */
+  snapshot(): DetectorSnapshot | undefined {
+    if (!this.active && this.tallies.length === 0) return undefined;
+    return {
+      active: this.active,
+      direction: this.direction,
+      tallies: this.tallies,
+      usualRun: this.usualRun,
+      ...(this.restoredStart === undefined ? {} : { restoredStart: this.restoredStart }),
+    };
+  }
+
+  /** After restore(): takes a snapshot back, unless it contradicts the stored insights. */
+  resume(snapshot: DetectorSnapshot): void {
+    const open = this.spans.open();
+    if (snapshot.active !== this.active) return;
+    const startMinute = snapshot.restoredStart ?? snapshot.tallies[0]?.minute;
+    if (open !== undefined && startMinute !== open.startMinute) return;
+    this.direction = snapshot.direction;
+    this.tallies = [...snapshot.tallies];
+    this.usualRun = snapshot.usualRun;
+    if (snapshot.restoredStart === undefined && snapshot.tallies.length > 0) {
+      // The Start's minutes are tallied again: the End figures come from them, not the Start's.
+      this.restoredStart = undefined;
+      this.restoredFigures = undefined;
+    }
+  }
+
+  /**
+   * After restore() and resume(): rebuilds the level and the sustained window, which a snapshot
+   * does not hold (they span every API's last two hours), by going over the minutes up to the
+   * last one evaluated as evaluate() did, learning those it learned: every seasonally judged minute
+   * in no insight and not pending. Reads historyReplayMinutes() minutes up to `throughMinute`.
+   */
+  replayHistory(throughMinute: number, firstMinute: number, counts: MinuteCounts): void {
+    if (this.type !== 'ApiCallRateInsight') return;
+    const { settings } = this;
+    const pending = new Set(this.tallies.map((tally) => tally.minute));
+    const isExcluded = (m: number): boolean => this.spans.has(m);
+    const share = this.mechanisms.capExclusion ? MAX_EXCLUDED_SHARE : 1;
+    const from = throughMinute - historyReplayMinutes(settings) + 1;
+    for (let minute = from; minute <= throughMinute; minute++) {
+      this.level.advance(minute);
+      if (minute - firstMinute < settings.minHistoryMinutes) continue;
+      const baseline = collectBaseline(minute, firstMinute, counts, isExcluded, settings, share);
+      if (baseline.calls.length < MIN_BASELINE_SAMPLES) {
+        this.window.reset();
+        continue;
+      }
+      const calls = counts.calls(minute);
+      this.pushToWindow(minute, calls, baseline, baseline.kind);
+      if (baseline.kind === 'seasonal' && !isExcluded(minute) && !pending.has(minute)) {
+        this.level.record(minute, calls, this.lastBaseExpected);
+      }
+    }
+  }
+
   /** Restores state after a restart: past insight spans, and the active one if any. */
   restore(spans: readonly InsightSpan[]): void {
     this.spans.replace(spans);
@@ -259,28 +335,49 @@ export class SeriesDetector {
       : this.scoreErrors(minute, counts, baseline.calls, baseline.errors, baseline.kind);
   }
 
-  private scoreCalls(
+  /**
+   * A call-rate minute's seasonal expectation, and the minute added to the sustained window: the
+   * state a judged minute leaves, whatever the judgement (replayHistory() rebuilds it so).
+   */
+  private pushToWindow(
     minute: number,
     calls: number,
     baseline: BaselineSamples,
     kind: BaselineKind,
-  ): MinuteEvaluation {
+  ): {
+    moments: ReturnType<typeof baselineMoments>;
+    usual: number;
+    recurring: boolean;
+    up: number;
+    down: number;
+  } {
     const { settings, mechanisms } = this;
     const moments = baselineMoments(baseline.calls);
     const usual = mechanisms.sameMinute ? median(baseline.sameMinute) : 0;
     const seasonal = kind === 'seasonal';
     const up = seasonal ? this.level.rise : 1;
     const down = seasonal ? this.level.drop : 1;
-    // The most one minute adds to a window: twice what an unusual minute of its own would need.
-    // One spike then leaves a window of ordinary minutes below minRatio (or, at under 2 calls a
-    // minute, below minCount); a burst's minutes, noisy around 3×, keep most of their weight.
     this.lastBaseExpected = moments.expected;
     // A cron job's minute: this exact time of day usually sees at least the elevated margin
     // (1.75× by default) over its slot. The window expects it at what it usually sees.
     const recurring = usual > 0 && usual >= moments.expected * (1 + (settings.minRatio - 1) / 2);
     const windowExpected = recurring ? usual : moments.expected;
+    // The most one minute adds to a window: twice what an unusual minute of its own would need.
+    // One spike then leaves a window of ordinary minutes below minRatio (or, at under 2 calls a
+    // minute, below minCount); a burst's minutes, noisy around 3×, keep most of their weight.
     const riseCap = 2 * windowExpected * up * settings.minRatio + settings.minExcess;
     this.window.push(minute, calls, windowExpected, moments.deviation ** 2, riseCap);
+    return { moments, usual, recurring, up, down };
+  }
+
+  private scoreCalls(
+    minute: number,
+    calls: number,
+    baseline: BaselineSamples,
+    kind: BaselineKind,
+  ): MinuteEvaluation {
+    const { settings } = this;
+    const { moments, usual, recurring, up, down } = this.pushToWindow(minute, calls, baseline, kind);
     const { window } = this;
     const windowDeviation = Math.sqrt(window.variance);
     const single = riseEvidence(calls, moments.expected * up, moments.deviation * up, 1);

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 
@@ -119,60 +119,53 @@ class Collector {
   }
 }
 
-/**
- * What a handover leaves as a single collector would have written it. The End's averages are not
- * in it: like a restart, a takeover mid-insight rebuilds the detector from the stored Start, so
- * they cover the Start's minutes and those judged since the takeover (README, "Scale out").
- */
 function identity(event: StoredEvent<InsightRecord>): string {
   const { eventID, sharedEventID, eventTime, insightDetails } = event.record;
-  const { statistics } = insightDetails.insightContext;
-  return JSON.stringify({
-    eventID,
-    sharedEventID,
-    eventTime,
-    state: insightDetails.state,
-    insightDuration: statistics.insightDuration,
-    baselineDuration: statistics.baselineDuration,
-    ...(insightDetails.state === 'Start' ? { statistics } : {}),
-  });
+  return JSON.stringify({ eventID, sharedEventID, eventTime, insightDetails });
 }
 
 describe('Insights on collectors that take turns', () => {
   const temp = tempDir('crumbtrail-leadership-');
+  const events = traffic();
+  // Evaluated from three hours before: the level and sustained window a takeover rebuilds are full.
+  const FIRST = BURST_START - 180 * MINUTE;
+  const LAST = BURST_START + 20 * MINUTE;
+  const expected: StoredEvent<InsightRecord>[] = [];
+  before(async () => {
+    const alone = new SqliteEventStore({ path: join(temp.dir, 'alone.db') });
+    try {
+      await alone.insert(events);
+      const single = new Collector(alone, { holds: () => true });
+      for (let minute = FIRST; minute <= LAST; minute += MINUTE) {
+        expected.push(...(await single.evaluateThrough(minute)));
+      }
+    } finally {
+      await alone.close();
+    }
+    assert.deepEqual(
+      expected.map((event) => event.record.insightDetails.state),
+      ['Start', 'End'],
+    );
+  });
   after(() => {
     temp.remove();
   });
-  const events = traffic();
-  const FIRST = BURST_START - MINUTE;
-  const LAST = BURST_START + 20 * MINUTE;
-  const HANDOVER = BURST_START + 3 * MINUTE;
 
-  it('writes the insight events a single collector would, when the lease moves mid-insight', async () => {
-    const alone = new SqliteEventStore({ path: join(temp.dir, 'alone.db') });
-    const shared = new SqliteEventStore({ path: join(temp.dir, 'shared.db') });
+  /** a evaluates until `handover`, b from then on: the events each wrote. */
+  async function takingTurns(handover: number, name: string): Promise<{ byA: string[]; byB: string[] }> {
+    const shared = new SqliteEventStore({ path: join(temp.dir, `${name}.db`) });
     try {
-      await alone.insert(events);
       await shared.insert(events);
-      const single = new Collector(alone, { holds: () => true });
-      const expected: StoredEvent<InsightRecord>[] = [];
-      for (let minute = FIRST; minute <= LAST; minute += MINUTE)
-        expected.push(...(await single.evaluateThrough(minute)));
-      assert.deepEqual(
-        expected.map((event) => event.record.insightDetails.state),
-        ['Start', 'End'],
-      );
-
       let holder: 'a' | 'b' = 'a';
       const a = new Collector(shared, { holds: () => holder === 'a' });
       const b = new Collector(shared, { holds: () => holder === 'b' });
       const byA: StoredEvent<InsightRecord>[] = [];
       const byB: StoredEvent<InsightRecord>[] = [];
       for (let minute = FIRST; minute <= LAST; minute += MINUTE) {
-        if (minute === HANDOVER) holder = 'b';
+        if (minute === handover) holder = 'b';
         byA.push(...(await a.evaluateThrough(minute)));
         byB.push(...(await b.evaluateThrough(minute)));
-        if (minute === HANDOVER - MINUTE) {
+        if (minute === handover - MINUTE) {
           assert.deepEqual(await b.metric('crumbtrail_insights_evaluating'), [0]);
           assert.deepEqual(
             await b.metric('crumbtrail_insight_active'),
@@ -186,28 +179,32 @@ describe('Insights on collectors that take turns', () => {
           );
         }
       }
-      assert.deepEqual(
-        byA.map((event) => event.record.insightDetails.state),
-        ['Start'],
-        'a raised the Start',
-      );
-      assert.deepEqual(
-        byB.map((event) => event.record.insightDetails.state),
-        ['End'],
-        'b ended the same insight',
-      );
-      assert.deepEqual([...byA, ...byB].map(identity), expected.map(identity));
       assert.deepEqual(await a.metric('crumbtrail_insights_evaluating'), [0]);
       assert.deepEqual(await a.metric('crumbtrail_insight_active'), [], 'a dropped its per-API state');
       assert.deepEqual(await b.metric('crumbtrail_insights_evaluating'), [1]);
-      const stored = await shared.lookup({
-        filter: { fields: { eventCategory: ['Insight'] } },
-        limit: 50,
-      });
+      const stored = await shared.lookup({ filter: { fields: { eventCategory: ['Insight'] } }, limit: 50 });
       assert.equal(stored.records.length, 2, 'one Start and one End in the shared store');
+      return { byA: byA.map(identity), byB: byB.map(identity) };
     } finally {
-      await alone.close();
       await shared.close();
     }
+  }
+
+  it('writes what a single collector would when the lease moves between the first unusual minute and the Start', async () => {
+    const { byA, byB } = await takingTurns(BURST_START + MINUTE, 'pending');
+    assert.deepEqual(byA, []);
+    assert.deepEqual(byB, expected.map(identity), 'b raised the Start a would have raised, and its End');
+  });
+
+  it('writes what a single collector would when the lease moves mid-insight', async () => {
+    const { byA, byB } = await takingTurns(BURST_START + 3 * MINUTE, 'active');
+    assert.deepEqual(byA, expected.slice(0, 1).map(identity), 'a raised the Start');
+    assert.deepEqual(byB, expected.slice(1).map(identity), 'b ended the same insight, with the same figures');
+  });
+
+  it('writes what a single collector would when the lease moves while the insight is ending', async () => {
+    const { byA, byB } = await takingTurns(BURST_START + 12 * MINUTE, 'ending');
+    assert.deepEqual(byA, expected.slice(0, 1).map(identity));
+    assert.deepEqual(byB, expected.slice(1).map(identity));
   });
 });
