@@ -102,13 +102,13 @@ function sdkSpanListener(withAttributes: boolean): RequestListener {
     const span = tracer.startSpan(request.method ?? 'GET', { kind: SpanKind.SERVER });
     response.once('finish', () => {
       if (withAttributes) {
-        // What crumbtrail records for this request (its contract), without any of its logic.
+        // What crumbtrail records for this request (its contract), without any of its logic. A
+        // GET's crumbtrail.read_only and a client.address equal to the peer are left out: the
+        // collector infers them (issue 12).
         span.setAttribute(A.ATTR_CRUMBTRAIL_EVENT_NAME, 'GetStatus');
-        span.setAttribute(A.ATTR_CRUMBTRAIL_READ_ONLY, true);
         span.setAttribute(A.ATTR_CRUMBTRAIL_IDENTITY_TYPE, 'IAMUser');
         span.setAttribute(A.ATTR_USER_NAME, request.headers['x-user'] as string);
         span.setAttribute(A.ATTR_CRUMBTRAIL_REQUEST_ID, randomUUID());
-        span.setAttribute(A.ATTR_CLIENT_ADDRESS, request.socket.remoteAddress ?? '');
         span.setAttribute(A.ATTR_NETWORK_PEER_ADDRESS, request.socket.remoteAddress ?? '');
         span.setAttribute(A.ATTR_HTTP_REQUEST_METHOD, request.method ?? 'GET');
         span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);

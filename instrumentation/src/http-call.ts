@@ -255,17 +255,23 @@ export function finishHttpCall<Req, Res>(
   const readOnly = route.readOnly ?? isReadOnlyHttpMethod(state.method);
   const failure = state.error === undefined ? undefined : describeError(state.error);
 
+  // Attributes the collector can infer are left out: every attribute costs the SDK and the OTLP
+  // encoder ~6k instructions a call (BENCHMARKS.md, issue 12). The span has the method, so
+  // crumbtrail.read_only only when it is not the method's (GET, HEAD, OPTIONS: true); and the
+  // socket peer, so client.address only when a trusted proxy named another client (on our own span).
   const details: ApiCallDetails = {
     eventName: route.eventName ?? deriveHttpEventName(state.method, state.routeTemplate),
-    readOnly,
     requestId: state.requestId,
     consoleSession: state.consoleSession,
   };
+  if (readOnly !== isReadOnlyHttpMethod(state.method)) details.readOnly = readOnly;
   const eventSource = route.eventSource ?? config.eventSource;
   if (eventSource !== undefined) details.eventSource = eventSource;
   if (route.eventCategory !== undefined) details.eventCategory = route.eventCategory;
   if (identity !== undefined) details.identity = identity;
-  if (state.sourceIPAddress !== undefined) details.sourceIPAddress = state.sourceIPAddress;
+  // On instrumentation-http's span, client.address is what X-Forwarded-For claimed: always overwrite.
+  const impliedByPeer = state.ownsSpan && state.sourceIPAddress === state.peerAddress;
+  if (state.sourceIPAddress !== undefined && !impliedByPeer) details.sourceIPAddress = state.sourceIPAddress;
   if (state.userAgent !== undefined) details.userAgent = state.userAgent;
   const resourcesOf = route.resources;
   if (resourcesOf !== undefined) {

@@ -5,13 +5,15 @@
  */
 import { createRequire } from 'node:module';
 import { context, diag, propagation, trace } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import * as A from '../../src/attributes.js';
+import { isReadOnlyHttpMethod } from '../../src/conventions.js';
 
 export interface TestTracing {
   exporter: InMemorySpanExporter;
@@ -84,4 +86,20 @@ export function captureDiagErrors(): { messages: string[]; restore(): void } {
       diag.disable();
     },
   };
+}
+
+/**
+ * What the collector records as readOnly from a span's attributes: crumbtrail.read_only, else what
+ * the method implies (the instrumentation leaves the attribute out then: collector span-to-event.ts).
+ */
+export function recordedReadOnly(attributes: Attributes | Record<string, unknown>): boolean {
+  const explicit = attributes[A.ATTR_CRUMBTRAIL_READ_ONLY];
+  if (typeof explicit === 'boolean') return explicit;
+  const method = attributes[A.ATTR_HTTP_REQUEST_METHOD] ?? attributes['http.method'];
+  return typeof method === 'string' && isReadOnlyHttpMethod(method);
+}
+
+/** What the collector records as sourceIPAddress: client.address, else the socket peer. */
+export function recordedSourceAddress(attributes: Attributes | Record<string, unknown>): unknown {
+  return attributes[A.ATTR_CLIENT_ADDRESS] ?? attributes[A.ATTR_NETWORK_PEER_ADDRESS];
 }
