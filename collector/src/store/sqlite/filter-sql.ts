@@ -4,6 +4,7 @@
  */
 import { EVENT_CATEGORY_INSIGHT } from '../../events/cloudtrail-record.js';
 import type { EventFilter, LookupField } from '../event-store.js';
+import { TEXT_CANDIDATES, trigramQuery } from './text-index.js';
 
 /** Columns of `events e` for the fields stored on the event row. */
 const EVENT_COLUMNS: Readonly<Record<Exclude<LookupField, 'resourceType' | 'resourceName'>, string>> = {
@@ -55,7 +56,11 @@ function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-export function filterToSql(filter: EventFilter): SqlCondition {
+/**
+ * The WHERE of a filter. `text: 'omit'` leaves the free text out, for a caller that applies
+ * textMatchToSql itself.
+ */
+export function filterToSql(filter: EventFilter, text: 'match' | 'omit' = 'match'): SqlCondition {
   const conditions: string[] = [];
   const params: SqlValue[] = [];
   if (filter.startTimeMs !== undefined) {
@@ -105,10 +110,38 @@ export function filterToSql(filter: EventFilter): SqlCondition {
     conditions.push('e.event_category <> ?');
     params.push(EVENT_CATEGORY_INSIGHT);
   }
-  if (filter.text !== undefined && filter.text.length > 0) {
-    conditions.push("e.record LIKE ? ESCAPE '\\'");
-    // Records are stored as JSON text: look for the text as JSON writes it (a quote as \", …).
-    params.push(likePattern(JSON.stringify(filter.text).slice(1, -1)));
+  if (text === 'match') {
+    const match = textMatchToSql(filter);
+    if (match !== undefined) {
+      conditions.push(match.where);
+      params.push(...match.params);
+    }
   }
   return { where: conditions.length === 0 ? '1' : conditions.join(' AND '), params };
+}
+
+/** Records are stored as JSON text: the text is looked for as JSON writes it (a quote as \", …). */
+function jsonTerm(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+/** Whether the filter's free text can use the trigram index (three characters or more). */
+export function usesTextIndex(filter: EventFilter): boolean {
+  return filter.text !== undefined && trigramQuery(jsonTerm(filter.text)) !== undefined;
+}
+
+/**
+ * The free-text condition alone (undefined without free text). The LIKE decides what matches;
+ * the index only limits which events it is tried on (text-index.ts).
+ */
+export function textMatchToSql(filter: EventFilter): SqlCondition | undefined {
+  if (filter.text === undefined || filter.text.length === 0) return undefined;
+  const term = jsonTerm(filter.text);
+  const like = { where: "e.record LIKE ? ESCAPE '\\'", params: [likePattern(term)] };
+  const trigrams = trigramQuery(term);
+  if (trigrams === undefined) return like;
+  return {
+    where: `e.seq IN (${TEXT_CANDIDATES}) AND ${like.where}`,
+    params: [trigrams, ...like.params],
+  };
 }

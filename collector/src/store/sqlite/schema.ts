@@ -5,8 +5,9 @@
  * can touch several.
  */
 import type Database from 'better-sqlite3';
+import { TEXT_INDEX_HIGH_WATER, TEXT_INDEX_SCHEMA, TEXT_INDEX_TABLE } from './text-index.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Exported for the migration test, which writes a version-1 file with it. */
 export const SCHEMA_V1 = `
@@ -88,6 +89,17 @@ INSERT INTO api_series (event_source, event_name, first_minute)
   SELECT event_source, event_name, MIN(minute) FROM minute_counts GROUP BY 1, 2;
 `;
 
+/*
+ * Version 3: a trigram index over the record text, for free-text lookups (text-index.ts). Built
+ * off the ingest path: the writer indexes committed rows in the background, and the high-water
+ * seq says which are in it. A file upgraded from version 2 starts at 0, so the same background
+ * indexing builds the index for the events already stored while lookups scan what it lacks.
+ */
+const SCHEMA_V3 = `
+CREATE VIRTUAL TABLE ${TEXT_INDEX_TABLE} USING fts5(${TEXT_INDEX_SCHEMA});
+INSERT INTO store_meta (name, value) VALUES ('${TEXT_INDEX_HIGH_WATER}', 0);
+`;
+
 /** Creates or upgrades the schema; refuses a file written by a newer crumbtrail. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -103,6 +115,7 @@ export function migrate(db: Database.Database): void {
       db.exec(SCHEMA_V2);
       db.exec(BACKFILL_V2);
     }
+    if (version < 3) db.exec(SCHEMA_V3);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
