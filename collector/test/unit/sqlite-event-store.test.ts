@@ -73,7 +73,19 @@ describe('SqliteEventStore', () => {
           .pluck()
           .all(),
       ),
-      ['api_series', 'event_resources', 'events', 'minute_counts', 'store_meta'],
+      [
+        'api_series',
+        'event_resources',
+        'events',
+        // The free-text index (an FTS5 table and its shadow tables).
+        'events_text',
+        'events_text_config',
+        'events_text_data',
+        'events_text_docsize',
+        'events_text_idx',
+        'minute_counts',
+        'store_meta',
+      ],
     );
     assert.equal(
       inspect(path, (db) => db.prepare('SELECT COUNT(*) FROM events').pluck().get()),

@@ -57,8 +57,8 @@ function likePattern(text: string): string {
 }
 
 /**
- * The WHERE of a filter. `text: 'omit'` leaves the free text out, for a caller that applies
- * textMatchToSql itself.
+ * The WHERE of a filter. `text: 'omit'` leaves the free text out, for a lookup that applies
+ * it itself (freeTextLike, textIndexMatch).
  */
 export function filterToSql(filter: EventFilter, text: 'match' | 'omit' = 'match'): SqlCondition {
   const conditions: string[] = [];
@@ -125,21 +125,27 @@ function jsonTerm(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
 
-/** Whether the filter's free text can use the trigram index (three characters or more). */
-export function usesTextIndex(filter: EventFilter): boolean {
-  return filter.text !== undefined && trigramQuery(jsonTerm(filter.text)) !== undefined;
+/** The condition that decides free-text matching (undefined without free text). */
+export function freeTextLike(filter: EventFilter): SqlCondition | undefined {
+  if (filter.text === undefined || filter.text.length === 0) return undefined;
+  return { where: "e.record LIKE ? ESCAPE '\\'", params: [likePattern(jsonTerm(filter.text))] };
+}
+
+/** The trigram index's MATCH expression for the filter's free text, when it can use the index. */
+export function textIndexMatch(filter: EventFilter): string | undefined {
+  return filter.text === undefined || filter.text.length === 0
+    ? undefined
+    : trigramQuery(jsonTerm(filter.text));
 }
 
 /**
  * The free-text condition alone (undefined without free text). The LIKE decides what matches;
  * the index only limits which events it is tried on (text-index.ts).
  */
-export function textMatchToSql(filter: EventFilter): SqlCondition | undefined {
-  if (filter.text === undefined || filter.text.length === 0) return undefined;
-  const term = jsonTerm(filter.text);
-  const like = { where: "e.record LIKE ? ESCAPE '\\'", params: [likePattern(term)] };
-  const trigrams = trigramQuery(term);
-  if (trigrams === undefined) return like;
+function textMatchToSql(filter: EventFilter): SqlCondition | undefined {
+  const like = freeTextLike(filter);
+  const trigrams = textIndexMatch(filter);
+  if (like === undefined || trigrams === undefined) return like;
   return {
     where: `e.seq IN (${TEXT_CANDIDATES}) AND ${like.where}`,
     params: [trigrams, ...like.params],

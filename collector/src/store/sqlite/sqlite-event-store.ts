@@ -34,20 +34,31 @@ import { packRows, unpackRows } from '../packed-rows.js';
 import type { PackedRows } from '../packed-rows.js';
 import type { BoundedRows, TextBudget } from './bounded-rows.js';
 import { readRows } from './bounded-rows.js';
-import { columnOf, filterToSql, isResourceField } from './filter-sql.js';
-import type { SqlValue } from './filter-sql.js';
+import { columnOf, filterToSql, freeTextLike, isResourceField, textIndexMatch } from './filter-sql.js';
+import type { SqlCondition, SqlValue } from './filter-sql.js';
 import { openDatabase } from './sqlite-database.js';
 import type { SqliteOpenOptions } from './sqlite-database.js';
 import { SqliteThreadClient } from './sqlite-thread-client.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { StatementCache } from './statement-cache.js';
+import { TEXT_CANDIDATES, TEXT_INDEX_STEP_ROWS } from './text-index.js';
+import type { TextIndexing } from './sqlite-thread-protocol.js';
 
 export interface SqliteStoreOptions extends SqliteOpenOptions {
   /** Run writes and lookups on worker threads (default), or inline on the caller's thread. */
   threads?: boolean;
   /** A lookup running longer is stopped (threads only). */
   queryTimeoutMs?: number;
+  /** The free-text index is filled when the writer is idle (default), or only by indexText (tests). */
+  textIndexing?: TextIndexing;
 }
+
+/**
+ * A free-text lookup first tries the newest events that pass the other filters: a common term
+ * fills its page there, cheaper than reading the index's long candidate lists. Only what that
+ * window leaves unanswered goes to the trigram index.
+ */
+const RECENT_TEXT_SCAN_ROWS = 4096;
 
 const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /**
@@ -71,12 +82,14 @@ interface SqlRunner {
   boundedQuery(sql: string, params: SqlValue[], budget: TextBudget): Promise<BoundedRows>;
   /** One write statement, ordered after the writes before it. */
   run(sql: string, params: SqlValue[]): Promise<void>;
+  indexText(maxRows: number): Promise<number>;
   close(): Promise<void>;
 }
 
 function threadRunner(options: SqliteStoreOptions): SqlRunner {
-  const writer = new SqliteThreadClient({ open: options, role: 'writer' });
-  const reader = new SqliteThreadClient({ open: options, role: 'reader' });
+  const textIndexing = options.textIndexing ?? 'background';
+  const writer = new SqliteThreadClient({ open: options, role: 'writer', textIndexing });
+  const reader = new SqliteThreadClient({ open: options, role: 'reader', textIndexing });
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return {
     insert: async (batches) =>
@@ -91,17 +104,23 @@ function threadRunner(options: SqliteStoreOptions): SqlRunner {
     run: async (sql, params) => {
       await writer.call({ op: 'run', sql, params });
     },
+    indexText: async (maxRows) => (await writer.call({ op: 'indexText', maxRows })).indexed ?? 0,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
   };
 }
 
-function inlineRunner(db: Database.Database): SqlRunner {
+function inlineRunner(db: Database.Database, textIndexing: TextIndexing): SqlRunner {
   const writer = new SqliteWriter(db);
   const statements = new StatementCache(db);
   return {
-    insert: (batches) => Promise.resolve(writer.insert(batches.flatMap(unpackRows))),
+    // Inline there is no idle time to wait for: the index is brought up to date with each insert.
+    insert: (batches) => {
+      const outcome = writer.insert(batches.flatMap(unpackRows));
+      if (textIndexing === 'background') while (writer.textIndexer.indexNext(TEXT_INDEX_STEP_ROWS) > 0);
+      return Promise.resolve(outcome);
+    },
     deleteOlderThan: (cutoffMs, maxEvents) => Promise.resolve(writer.deleteOlderThan(cutoffMs, maxEvents)),
     query: (sql, params) => Promise.resolve(statements.get(sql).all(...params)),
     boundedQuery: (sql, params, budget) => Promise.resolve(readRows(statements.get(sql), params, budget)),
@@ -109,6 +128,7 @@ function inlineRunner(db: Database.Database): SqlRunner {
       statements.get(sql).run(...params);
       return Promise.resolve();
     },
+    indexText: (maxRows) => Promise.resolve(writer.textIndexer.indexNext(maxRows)),
     close: () => Promise.resolve(),
   };
 }
@@ -127,7 +147,9 @@ export class SqliteEventStore implements EventStore {
     this.statements = new StatementCache(this.db);
     // An in-memory database exists per connection: it cannot be shared with threads.
     const useThreads = (options.threads ?? true) && options.path !== ':memory:';
-    this.runner = useThreads ? threadRunner(options) : inlineRunner(this.db);
+    this.runner = useThreads
+      ? threadRunner(options)
+      : inlineRunner(this.db, options.textIndexing ?? 'background');
   }
 
   insert(events: readonly StoredEvent[]): Promise<InsertOutcome> {
@@ -139,7 +161,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   async lookup(request: LookupRequest): Promise<LookupPage> {
-    const { where, params } = filterToSql(request.filter);
+    const trigrams = textIndexMatch(request.filter);
+    const like = freeTextLike(request.filter);
+    const { where, params } = filterToSql(request.filter, trigrams === undefined ? 'match' : 'omit');
     const conditions = [where];
     const values: SqlValue[] = [...params];
     if (request.cursor !== undefined) {
@@ -148,21 +172,84 @@ export class SqliteEventStore implements EventStore {
       conditions.push('(e.event_time, e.seq) < (?, ?)');
       values.push(...position);
     }
-    const { rows: found, stoppedEarly } = await this.runner.boundedQuery(
-      `SELECT e.seq, e.event_time, e.record FROM events e WHERE ${conditions.join(' AND ')}
-       ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
-      [...values, request.limit + 1],
-      { column: 'record', maxChars: PAGE_TEXT_CHARS },
-    );
-    const rows = found as RecordRow[];
+    const filtered: SqlCondition = { where: conditions.join(' AND '), params: values };
+    const found =
+      trigrams === undefined || like === undefined
+        ? await this.newestRecords(
+            `SELECT e.seq, e.event_time, e.record FROM events e WHERE ${filtered.where}`,
+            filtered.params,
+            request.limit + 1,
+            PAGE_TEXT_CHARS,
+          )
+        : await this.textLookup(filtered, like, trigrams, request.limit + 1);
+    const rows = found.rows;
     // A page ends at the limit, or earlier when its records reach the page's size budget.
-    const size = stoppedEarly ? rows.length : Math.min(rows.length, request.limit);
+    const size = found.stoppedEarly ? rows.length : Math.min(rows.length, request.limit);
     const page: LookupPage = { records: rows.slice(0, size).map((row) => row.record) };
     const last = rows[size - 1];
-    if ((stoppedEarly || rows.length > request.limit) && last !== undefined) {
+    if ((found.stoppedEarly || rows.length > request.limit) && last !== undefined) {
       page.cursor = `${last.event_time}:${last.seq}`;
     }
     return page;
+  }
+
+  /** The newest rows of a query over `e`, at most `count`, stopping once their records reach maxChars. */
+  private async newestRecords(
+    from: string,
+    params: SqlValue[],
+    count: number,
+    maxChars: number,
+  ): Promise<{ rows: RecordRow[]; stoppedEarly: boolean }> {
+    const { rows, stoppedEarly } = await this.runner.boundedQuery(
+      `${from} ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
+      [...params, count],
+      { column: 'record', maxChars },
+    );
+    return { rows: rows as RecordRow[], stoppedEarly };
+  }
+
+  /**
+   * Free text in two steps: the LIKE over the newest RECENT_TEXT_SCAN_ROWS events that pass the
+   * other filters, then, for what that leaves unanswered, the LIKE over the older ones the trigram
+   * index (or the not yet indexed tail) names as candidates.
+   */
+  private async textLookup(
+    filtered: SqlCondition,
+    like: SqlCondition,
+    trigrams: string,
+    count: number,
+  ): Promise<{ rows: RecordRow[]; stoppedEarly: boolean }> {
+    const recent = await this.newestRecords(
+      `SELECT * FROM (SELECT e.seq, e.event_time, e.record FROM events e WHERE ${filtered.where}
+         ORDER BY e.event_time DESC, e.seq DESC LIMIT ${RECENT_TEXT_SCAN_ROWS}) e WHERE ${like.where}`,
+      [...filtered.params, ...like.params],
+      count,
+      PAGE_TEXT_CHARS,
+    );
+    if (recent.stoppedEarly || recent.rows.length >= count) return recent;
+    const edge = (await this.runner.query(
+      `SELECT e.event_time, e.seq FROM events e WHERE ${filtered.where}
+       ORDER BY e.event_time DESC, e.seq DESC LIMIT 1 OFFSET ${RECENT_TEXT_SCAN_ROWS - 1}`,
+      filtered.params,
+    )) as { event_time: number; seq: number }[];
+    const oldestScanned = edge[0];
+    // Fewer events than the window pass the other filters: the scan saw them all.
+    if (oldestScanned === undefined) return recent;
+    const used = recent.rows.reduce((chars, row) => chars + row.record.length, 0);
+    const older = await this.newestRecords(
+      `SELECT e.seq, e.event_time, e.record FROM (${TEXT_CANDIDATES}) candidate
+       CROSS JOIN events e ON e.seq = candidate.seq
+       WHERE ${filtered.where} AND (e.event_time, e.seq) < (?, ?) AND ${like.where}`,
+      [trigrams, ...filtered.params, oldestScanned.event_time, oldestScanned.seq, ...like.params],
+      count - recent.rows.length,
+      Math.max(1, PAGE_TEXT_CHARS - used),
+    );
+    return { rows: [...recent.rows, ...older.rows], stoppedEarly: older.stoppedEarly };
+  }
+
+  /** Indexes up to maxRows events not yet in the free-text index now; returns how many. */
+  indexText(maxRows: number): Promise<number> {
+    return this.runner.indexText(maxRows);
   }
 
   async getEvent(eventId: string): Promise<string | undefined> {

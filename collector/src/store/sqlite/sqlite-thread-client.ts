@@ -41,8 +41,9 @@ export class SqliteThreadClient {
   private closed = false;
 
   constructor(private readonly data: SqliteThreadData) {
-    // The reader checkpoints the WAL: it runs from the start, and again after it is stopped.
-    if (data.role === 'reader') this.ensureWorker();
+    // The reader checkpoints the WAL: it runs from the start, and again after it is stopped. The
+    // writer indexes free text when idle: it starts at once too, for events already stored.
+    if (data.role === 'reader' || data.textIndexing === 'background') this.ensureWorker();
   }
 
   private ensureWorker(): Worker {

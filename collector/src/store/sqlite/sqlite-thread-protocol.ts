@@ -10,7 +10,11 @@ export interface SqliteThreadData {
   open: SqliteOpenOptions;
   /** The writer inserts and deletes; the reader answers queries and checkpoints the WAL. */
   role: 'writer' | 'reader';
+  /** 'background': the writer indexes free text when idle; 'manual': only on indexText (tests). */
+  textIndexing: TextIndexing;
 }
+
+export type TextIndexing = 'background' | 'manual';
 
 export type ThreadRequest =
   | { id: number; op: 'insert'; batches: readonly PackedRows[] }
@@ -18,6 +22,8 @@ export type ThreadRequest =
   | { id: number; op: 'query'; sql: string; params: SqlValue[]; budget?: TextBudget }
   /** A single write statement, on the writer thread (ordered after the inserts before it). */
   | { id: number; op: 'run'; sql: string; params: SqlValue[] }
+  /** Indexes up to maxRows unindexed events now (the free-text index, text-index.ts). */
+  | { id: number; op: 'indexText'; maxRows: number }
   | { id: number; op: 'close' };
 
 /** A request without its id (the client assigns ids). */
@@ -33,6 +39,7 @@ export type ThreadReply =
       ok: true;
       outcome?: InsertOutcome;
       deleted?: number;
+      indexed?: number;
       rows?: unknown[];
       /** A query's budget stopped it before its last row. */
       stoppedEarly?: boolean;

@@ -11,6 +11,7 @@ import { readRows } from './bounded-rows.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { StatementCache } from './statement-cache.js';
+import { IdleTextIndexing } from './text-index.js';
 import type { SqliteThreadData, ThreadReply, ThreadRequest } from './sqlite-thread-protocol.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -18,10 +19,21 @@ const WRITER_CHECKPOINT_PAGES = 50_000;
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-thread.ts must run as a worker thread');
-const { open, role } = workerData as SqliteThreadData;
+const { open, role, textIndexing } = workerData as SqliteThreadData;
 const db: Database.Database = openDatabase(open);
 const statements = new StatementCache(db);
-let writer: SqliteWriter | undefined;
+const writer: SqliteWriter | undefined = role === 'writer' ? new SqliteWriter(db) : undefined;
+const idleIndexing =
+  writer !== undefined && textIndexing === 'background'
+    ? new IdleTextIndexing(writer.textIndexer)
+    : undefined;
+// Events stored before this start (or a file upgraded from version 2) are indexed when idle.
+idleIndexing?.noteRequest();
+
+function theWriter(): SqliteWriter {
+  if (writer === undefined) throw new Error('writes go to the writer thread');
+  return writer;
+}
 
 /*
  * Checkpoints (copying the WAL back into the database file) cost the writer ~20% of its insert
@@ -45,15 +57,15 @@ if (role === 'writer') {
 function handle(request: ThreadRequest): ThreadReply {
   switch (request.op) {
     case 'insert':
-      writer ??= new SqliteWriter(db);
-      return { id: request.id, ok: true, outcome: writer.insert(request.batches.flatMap(unpackRows)) };
+      return { id: request.id, ok: true, outcome: theWriter().insert(request.batches.flatMap(unpackRows)) };
     case 'deleteOlderThan':
-      writer ??= new SqliteWriter(db);
       return {
         id: request.id,
         ok: true,
-        deleted: writer.deleteOlderThan(request.cutoffMs, request.maxEvents),
+        deleted: theWriter().deleteOlderThan(request.cutoffMs, request.maxEvents),
       };
+    case 'indexText':
+      return { id: request.id, ok: true, indexed: theWriter().textIndexer.indexNext(request.maxRows) };
     case 'run':
       statements.get(request.sql).run(...request.params);
       return { id: request.id, ok: true };
@@ -64,6 +76,7 @@ function handle(request: ThreadRequest): ThreadReply {
         ...readRows(statements.get(request.sql), request.params, request.budget),
       };
     case 'close':
+      idleIndexing?.stop();
       if (db.open) db.close();
       return { id: request.id, ok: true };
   }
@@ -74,6 +87,7 @@ function handle(request: ThreadRequest): ThreadReply {
 port.postMessage({ id: 0, ok: true } satisfies ThreadReply);
 
 port.on('message', (request: ThreadRequest) => {
+  idleIndexing?.noteRequest();
   let reply: ThreadReply;
   try {
     reply = handle(request);

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { InsertOutcome } from '../event-store.js';
 import type { EventRow } from '../event-row.js';
+import { TEXT_INDEX_TABLE, TextIndexer } from './text-index.js';
 
 /** One API's calls in one minute, summed over a transaction's new events. */
 interface MinuteTally {
@@ -24,7 +25,10 @@ export class SqliteWriter {
   private readonly insertBatch: (rows: readonly EventRow[]) => InsertOutcome;
   private readonly deleteBatch: (cutoffMs: number, maxEvents: number) => number;
 
+  readonly textIndexer: TextIndexer;
+
   constructor(private readonly db: Database.Database) {
+    this.textIndexer = new TextIndexer(db);
     const insertEvent = db.prepare(
       `INSERT OR IGNORE INTO events (seq, event_id, event_time, event_name, event_source, username, access_key_id,
          read_only, error_code, source_ip, event_category, record)
@@ -105,12 +109,16 @@ export class SqliteWriter {
       .pluck();
     const deleteEvent = db.prepare('DELETE FROM events WHERE seq = ?');
     const deleteResources = db.prepare('DELETE FROM event_resources WHERE seq = ?');
+    const deleteIndexed = db.prepare(`DELETE FROM ${TEXT_INDEX_TABLE} WHERE rowid = ?`);
     const deleteMinuteCounts = db.prepare('DELETE FROM minute_counts WHERE minute < ?');
     this.deleteBatch = db.transaction((cutoffMs: number, maxEvents: number) => {
       const doomed = selectExpired.all(cutoffMs, maxEvents) as number[];
+      const indexedThrough = this.textIndexer.highWater();
       for (const seq of doomed) {
         deleteEvent.run(seq);
         deleteResources.run(seq);
+        // Only indexed events have index rows (the indexer moves rows and high-water together).
+        if (seq <= indexedThrough) deleteIndexed.run(seq);
       }
       if (doomed.length > 0) recordHighestDeleted.run(Math.max(...doomed));
       // Only whole minutes before the cutoff: their events are all gone (or going in this sweep).
