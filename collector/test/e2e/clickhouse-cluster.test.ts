@@ -22,6 +22,11 @@ interface Node {
   tcpPort: number;
 }
 
+/*
+ * A long ZooKeeper session: on a loaded machine (CI with benchmarks alongside) the 30 s default
+ * expired, and 18.16's DDLWorker then crashed the server re-creating its session (a NULL read in
+ * zkutil::ZooKeeper::createImpl, seen in CI as a shard that stopped answering).
+ */
 function clusterXml(name: string, nodes: readonly Node[], zookeeperPort: number, self: Node): string {
   const shards = [...new Set(nodes.map((node) => node.shard))].map(
     (shard) =>
@@ -31,7 +36,7 @@ function clusterXml(name: string, nodes: readonly Node[], zookeeperPort: number,
         .join('')}</shard>`,
   );
   return `<remote_servers><${name}>${shards.join('')}</${name}></remote_servers>
-  <zookeeper><node><host>127.0.0.1</host><port>${zookeeperPort}</port></node></zookeeper>
+  <zookeeper><node><host>127.0.0.1</host><port>${zookeeperPort}</port></node><session_timeout_ms>120000</session_timeout_ms></zookeeper>
   <macros><shard>${self.shard}</shard><replica>${self.replica}</replica></macros>
   <distributed_ddl><path>/clickhouse/task_queue/${name}</path></distributed_ddl>`;
 }

@@ -15,14 +15,18 @@ export interface ZooKeeperServer {
   stop(): Promise<void>;
 }
 
-/** ZooKeeper answers the four-letter word "ruok" with "imok" once it serves clients. */
-function ruok(port: number): Promise<boolean> {
+/**
+ * Whether ZooKeeper serves clients: "srvr" names its mode only then. ("ruok" says "imok" as soon
+ * as the process runs, before it serves; 18.16 servers that connected in that window crashed in
+ * their DDLWorker, a NULL read in zkutil::ZooKeeper::createImpl.)
+ */
+function serving(port: number): Promise<boolean> {
   return new Promise((resolveAnswer) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end('ruok'));
+    const socket = connect(port, '127.0.0.1', () => socket.end('srvr'));
     let answer = '';
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     socket.on('close', () => {
-      resolveAnswer(answer === 'imok');
+      resolveAnswer(answer.includes('Mode: '));
     });
     socket.on('error', () => {
       resolveAnswer(false);
@@ -36,12 +40,13 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
   writeFileSync(
     join(dir, 'zoo.cfg'),
     [
-      'tickTime=500',
+      // The default tick: sessions may last up to 40 s (20 ticks), so a loaded machine keeps them.
+      'tickTime=2000',
       `dataDir=${dir}/data`,
       `clientPort=${port}`,
       'clientPortAddress=127.0.0.1',
       'admin.enableServer=false',
-      '4lw.commands.whitelist=ruok',
+      '4lw.commands.whitelist=srvr',
       '',
     ].join('\n'),
   );
@@ -58,7 +63,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
     ),
   );
   const deadline = Date.now() + 30_000;
-  while (!(await ruok(port))) {
+  while (!(await serving(port))) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
