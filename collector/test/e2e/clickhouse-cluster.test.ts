@@ -23,9 +23,8 @@ interface Node {
 }
 
 /*
- * A long ZooKeeper session: on a loaded machine (CI with benchmarks alongside) the 30 s default
- * expired, and 18.16's DDLWorker then crashed the server re-creating its session (a NULL read in
- * zkutil::ZooKeeper::createImpl, seen in CI as a shard that stopped answering).
+ * A long ZooKeeper session (the server caps it at 20 ticks, 40 s): on a loaded machine a short
+ * one can expire mid-suite, and 18.16 re-creates sessions badly.
  */
 function clusterXml(name: string, nodes: readonly Node[], zookeeperPort: number, self: Node): string {
   const shards = [...new Set(nodes.map((node) => node.shard))].map(
