@@ -41,6 +41,8 @@ export interface ClickHouseLookupResult {
   fillRowsPerSecond: number;
   results: LookupResult[];
   roundTripP50Ms: number;
+  /** Active parts of the events table when the lookups start (FINAL merges them at read time). */
+  partsAtLookup: number;
   /** Events + minute-count tables on disk after OPTIMIZE … FINAL, per stored event. */
   bytesPerEvent: number;
 }
@@ -207,6 +209,11 @@ export async function measureClickHouseLookups(
     }
     const fillSeconds = (performance.now() - started) / 1000;
     await expectStored(client, database, total);
+    // As the fill left it, background merges still running: as a store being written to is read.
+    const partsAtLookup = await count(
+      client,
+      `SELECT count() AS n FROM system.parts WHERE active AND database = '${database}' AND table = 'events'`,
+    );
     log('clickhouse lookups…');
     const unusedDbPath = temporaryDbPath();
     let lookups: Awaited<ReturnType<typeof measureLookups>>;
@@ -221,6 +228,7 @@ export async function measureClickHouseLookups(
       fillSeconds,
       fillRowsPerSecond: total / fillSeconds,
       ...lookups,
+      partsAtLookup,
       bytesPerEvent: bytes / total,
     };
   } finally {

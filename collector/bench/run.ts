@@ -277,7 +277,7 @@ async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Prom
       ratio: `${formatNumber((lookups.fillRowsPerSecond / ingest.directRowsPerSecond) * 100)}%`,
       target: '',
     });
-    const at = `clickhouse lookup @${formatNumber(clickhouseEvents / 1e6, 1)}M`;
+    const at = `clickhouse lookup @${formatNumber(clickhouseEvents / 1e6, 1)}M, ${lookups.partsAtLookup} parts`;
     for (const lookup of lookups.results) result.push(lookupRow(at, lookup, lookups.roundTripP50Ms, ''));
     if (sqlite === undefined) {
       const events = Math.min(clickhouseEvents, lookupEvents);
