@@ -29,7 +29,7 @@ const CONTENT_TYPE: Record<Encoding, string> = {
 /** Concurrent exporters (services), in-process and over HTTP alike, so both get the same group commits. */
 export const CONCURRENCY = 8;
 /** The workload is dated 2025: kept whatever today's date, which the default 90 days would not. */
-const KEEP_2025 = ['--retention-days', '36500'];
+export const KEEP_2025 = ['--retention-days', '36500'];
 
 async function runWorkers(count: number, work: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -94,6 +94,38 @@ export async function ingestInProcess(
   return (bodies.length * spansPerBatch) / seconds;
 }
 
+/**
+ * Sends every request, `CONCURRENCY` exporters at a time, request i to `otlpUrls[i % n]` (a load
+ * balancer's round robin when there are several collectors), retrying on 429/503 after Retry-After
+ * as the OpenTelemetry exporters do. Resolves with the wall time and the retries.
+ */
+export async function exportAll(
+  otlpUrls: readonly string[],
+  bodies: readonly Uint8Array[],
+  encoding: Encoding,
+): Promise<{ seconds: number; retries: number }> {
+  let retries = 0;
+  const started = performance.now();
+  await runWorkers(bodies.length, async (i) => {
+    for (;;) {
+      const response = await fetch(`${otlpUrls[i % otlpUrls.length]!}/v1/traces`, {
+        method: 'POST',
+        body: bodies[i]!,
+        headers: { 'content-type': CONTENT_TYPE[encoding] },
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      if (response.status !== 429 && response.status !== 503)
+        throw new Error(`export failed: ${response.status}`);
+      retries++;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000),
+      );
+    }
+  });
+  return { seconds: (performance.now() - started) / 1000, retries };
+}
+
 export interface HttpIngestResult {
   spansPerSecond: number;
   retries: number;
@@ -122,7 +154,6 @@ export async function httpSpansPerSecond(
   const threads = ingestThreads === undefined ? [] : ['--ingest-threads', String(ingestThreads)];
   const collector = await startCollectorProcess({ args: [...KEEP_2025, ...threads] });
   const bodies = batches[encoding];
-  let retries = 0;
   try {
     const idle: number[] = [];
     for (let i = 0; i < 50; i++) idle.push(await healthzMs(collector.apiUrl));
@@ -131,30 +162,12 @@ export async function httpSpansPerSecond(
     const prober = (async () => {
       while (ingest.running) busy.push(await healthzMs(collector.apiUrl));
     })();
-    const started = performance.now();
-    await runWorkers(bodies.length, async (i) => {
-      for (;;) {
-        const response = await fetch(`${collector.otlpUrl}/v1/traces`, {
-          method: 'POST',
-          body: bodies[i]!,
-          headers: { 'content-type': CONTENT_TYPE[encoding] },
-        });
-        await response.arrayBuffer();
-        if (response.status === 200) return;
-        if (response.status !== 429 && response.status !== 503)
-          throw new Error(`export failed: ${response.status}`);
-        retries++;
-        await new Promise((resolve) =>
-          setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000),
-        );
-      }
-    });
-    const seconds = (performance.now() - started) / 1000;
+    const exported = await exportAll([collector.otlpUrl], bodies, encoding);
     ingest.running = false;
     await prober;
     return {
-      spansPerSecond: (bodies.length * batches.spansPerBatch) / seconds,
-      retries,
+      spansPerSecond: (bodies.length * batches.spansPerBatch) / exported.seconds,
+      retries: exported.retries,
       peakRssMiB: await peakRssMiB(collector.child.pid!),
       healthzIdleP50Ms: percentile(idle, 50),
       healthzBusyP50Ms: percentile(busy, 50),

@@ -48,21 +48,29 @@ export interface FilledStore {
   megabytes: number;
 }
 
+/**
+ * The lookup workload, `total` events spread over 30 days, mapped from spans by the real span →
+ * event mapping, `batchSize` at a time (made lazily: a million events do not sit in memory).
+ */
+export function* lookupEventBatches(total: number, batchSize: number): Generator<StoredEvent[]> {
+  const random = seededRandom(42);
+  for (let offset = 0; offset < total; offset += batchSize) {
+    const events: StoredEvent[] = [];
+    for (let i = offset; i < Math.min(total, offset + batchSize); i++) {
+      const result = spanToEvent(decodedSpan(i, total, random), { deriveFromServerSpans: false });
+      if (result.outcome === 'event') events.push(result.event);
+    }
+    yield events;
+  }
+}
+
 /** A store file with `total` events spread over 30 days. */
 export async function fillStore(total: number): Promise<FilledStore> {
   const path = temporaryDbPath();
   // Manual indexing: the fill measures inserts alone, the index build is timed on its own.
   const store = new SqliteEventStore({ path, textIndexing: 'manual' });
-  const random = seededRandom(42);
   const started = performance.now();
-  for (let offset = 0; offset < total; offset += 8192) {
-    const events: StoredEvent[] = [];
-    for (let i = offset; i < Math.min(total, offset + 8192); i++) {
-      const result = spanToEvent(decodedSpan(i, total, random), { deriveFromServerSpans: false });
-      if (result.outcome === 'event') events.push(result.event);
-    }
-    await store.insert(events);
-  }
+  for (const events of lookupEventBatches(total, 8192)) await store.insert(events);
   const seconds = (performance.now() - started) / 1000;
   const indexing = performance.now();
   while ((await store.indexText(TEXT_INDEX_STEP_ROWS)) > 0);
@@ -101,13 +109,20 @@ export interface LookupResult {
   returned: number;
 }
 
-/** p50/p95 of each lookup case over HTTP, plus the /healthz round trip as the floor. */
+/**
+ * p50/p95 of each lookup case over HTTP, plus the /healthz round trip as the floor. `collectorArgs`
+ * name another engine (`--store clickhouse …`); `path` is then unused by the collector.
+ */
 export async function measureLookups(
   path: string,
   runs: number,
+  collectorArgs: readonly string[] = [],
 ): Promise<{ results: LookupResult[]; roundTripP50Ms: number }> {
   // The stored events are dated 2025: the first retention sweep must not delete them mid-run.
-  const collector = await startCollectorProcess({ dbPath: path, args: ['--retention-days', '36500'] });
+  const collector = await startCollectorProcess({
+    dbPath: path,
+    args: ['--retention-days', '36500', ...collectorArgs],
+  });
   try {
     const results: LookupResult[] = [];
     for (const lookup of LOOKUP_CASES) {

@@ -6,7 +6,9 @@
  *
  * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run;
  * BENCH_INSIGHT_SERIES (default 60) and BENCH_INSIGHT_DAYS (default 28) scale the Insights data set;
- * BENCH_TRAIL_EVENTS (default 200,000) the trail delivery and validation run.
+ * BENCH_TRAIL_EVENTS (default 200,000) the trail delivery and validation run;
+ * BENCH_CLICKHOUSE_EVENTS (default 1,000,000) the ClickHouse lookup store.
+ * BENCH_SECTIONS=clickhouse,lookup (a comma-separated subset of SECTIONS) runs only those sections.
  */
 import {
   httpSpansPerSecond,
@@ -17,6 +19,13 @@ import {
 import type { Encoding } from './ingest-bench.js';
 import { measureDecoding } from './decode-bench.js';
 import { fillStore, measureLookups, removeStore } from './lookup-bench.js';
+import type { LookupResult } from './lookup-bench.js';
+import {
+  FILL_ROWS_PER_INSERT,
+  measureClickHouseIngest,
+  measureClickHouseLookups,
+  withClickHouseServer,
+} from './clickhouse-bench.js';
 import { insightQualityRows, insightsBenchOptions } from './insights-bench.js';
 import { measureTrail } from './trail-bench.js';
 import type { ResultRow } from './statistics.js';
@@ -25,171 +34,273 @@ import { formatNumber, printTable } from './statistics.js';
 const spans = Number(process.env.BENCH_SPANS ?? 102_400);
 const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
 const trailEvents = Number(process.env.BENCH_TRAIL_EVENTS ?? 200_000);
+const clickhouseEvents = Number(process.env.BENCH_CLICKHOUSE_EVENTS ?? 1_000_000);
+const SECTIONS = ['decode', 'ingest', 'visibility', 'lookup', 'trail', 'insights', 'clickhouse'] as const;
+type Section = (typeof SECTIONS)[number];
+const selected = new Set(
+  (process.env.BENCH_SECTIONS ?? SECTIONS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0),
+);
+for (const name of selected) {
+  if (!(SECTIONS as readonly string[]).includes(name))
+    throw new Error(`BENCH_SECTIONS: unknown section ${name} (sections: ${SECTIONS.join(', ')})`);
+}
+const runs = (section: Section): boolean => selected.has(section);
 const rows: ResultRow[] = [];
 const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
 
-log(`preparing ${formatNumber(spans)} spans in 512-span export requests…`);
-const batches = prepareBatches(spans, 1);
-const decoding = measureDecoding(batches);
-for (const [encoding, micros] of [
-  ['protobuf', decoding.protobufMicros],
-  ['JSON', decoding.jsonMicros],
-] as const) {
-  rows.push({
-    section: 'decode',
-    measure: `${encoding} decode, µs/span`,
-    value: formatNumber(micros, 2),
-    baseline: `${formatNumber(decoding.jsonParseOnlyMicros, 2)} JSON.parse only`,
-    ratio: `${formatNumber(micros / decoding.jsonParseOnlyMicros, 2)}×`,
-    target: '',
-  });
+/** The export requests, made once for the sections that send them. */
+function prepare(): ReturnType<typeof prepareBatches> {
+  log(`preparing ${formatNumber(spans)} spans in 512-span export requests…`);
+  return prepareBatches(spans, 1);
 }
-const TARGETS: Record<Encoding, string> = { protobuf: '≥ 30,000/s and ≥ 50%', json: '≥ 20,000/s and ≥ 50%' };
-for (const encoding of ['protobuf', 'json'] as const) {
-  log(`ingest ${encoding}: in-process limit…`);
-  const limit = inProcessSpansPerSecond(spans, 1, encoding);
-  log(`ingest ${encoding}: over HTTP…`);
-  const http = await httpSpansPerSecond(batches, encoding);
-  log(`ingest ${encoding}: over HTTP, decoded on the main thread…`);
-  const mainThread = await httpSpansPerSecond(batches, encoding, 0);
-  rows.push({
-    section: 'ingest',
-    measure: `${encoding} spans/s over HTTP (${http.retries} retries)`,
-    value: formatNumber(http.spansPerSecond),
-    baseline: `${formatNumber(limit)} in-process`,
-    ratio: `${formatNumber((http.spansPerSecond / limit) * 100)}%`,
-    target: TARGETS[encoding],
-  });
-  rows.push({
-    section: 'ingest',
-    measure: `${encoding} spans/s over HTTP, ingest threads vs main thread`,
-    value: formatNumber(http.spansPerSecond),
-    baseline: `${formatNumber(mainThread.spansPerSecond)} --ingest-threads 0`,
-    ratio: `${formatNumber(http.spansPerSecond / mainThread.spansPerSecond, 2)}×`,
-    target: '',
-  });
-  for (const [name, value, onMain] of [
-    ['p50', http.healthzBusyP50Ms, mainThread.healthzBusyP50Ms],
-    ['p99', http.healthzBusyP99Ms, mainThread.healthzBusyP99Ms],
+const batches = runs('decode') || runs('ingest') || runs('clickhouse') ? prepare() : undefined;
+
+function lookupRow(section: string, result: LookupResult, roundTripP50Ms: number, target: string): ResultRow {
+  return {
+    section,
+    measure: `${result.name}: p50 / p95 (${result.returned} rows)`,
+    value: `${formatNumber(result.p50Ms, 1)} / ${formatNumber(result.p95Ms, 1)} ms`,
+    baseline: `${formatNumber(roundTripP50Ms, 2)} ms /healthz`,
+    ratio: `${formatNumber(result.p95Ms / roundTripP50Ms, 1)}×`,
+    target,
+  };
+}
+
+if (runs('decode') && batches !== undefined) {
+  const decoding = measureDecoding(batches);
+  for (const [encoding, micros] of [
+    ['protobuf', decoding.protobufMicros],
+    ['JSON', decoding.jsonMicros],
   ] as const) {
     rows.push({
-      section: 'responsiveness',
-      measure: `/healthz ${name} during ${encoding} ingest`,
-      value: `${formatNumber(value, 1)} ms`,
-      baseline: `${formatNumber(http.healthzIdleP50Ms, 2)} ms idle p50`,
-      ratio: `${formatNumber(value / http.healthzIdleP50Ms, 1)}×`,
-      target: '',
-    });
-    rows.push({
-      section: 'responsiveness',
-      measure: `/healthz ${name} during ${encoding} ingest, ingest threads vs main thread`,
-      value: `${formatNumber(value, 1)} ms`,
-      baseline: `${formatNumber(onMain, 1)} ms --ingest-threads 0`,
-      ratio: `${formatNumber(value / onMain, 2)}×`,
+      section: 'decode',
+      measure: `${encoding} decode, µs/span`,
+      value: formatNumber(micros, 2),
+      baseline: `${formatNumber(decoding.jsonParseOnlyMicros, 2)} JSON.parse only`,
+      ratio: `${formatNumber(micros / decoding.jsonParseOnlyMicros, 2)}×`,
       target: '',
     });
   }
+}
+
+if (runs('ingest') && batches !== undefined) {
+  const TARGETS: Record<Encoding, string> = {
+    protobuf: '≥ 30,000/s and ≥ 50%',
+    json: '≥ 20,000/s and ≥ 50%',
+  };
+  for (const encoding of ['protobuf', 'json'] as const) {
+    log(`ingest ${encoding}: in-process limit…`);
+    const limit = inProcessSpansPerSecond(spans, 1, encoding);
+    log(`ingest ${encoding}: over HTTP…`);
+    const http = await httpSpansPerSecond(batches, encoding);
+    log(`ingest ${encoding}: over HTTP, decoded on the main thread…`);
+    const mainThread = await httpSpansPerSecond(batches, encoding, 0);
+    rows.push({
+      section: 'ingest',
+      measure: `${encoding} spans/s over HTTP (${http.retries} retries)`,
+      value: formatNumber(http.spansPerSecond),
+      baseline: `${formatNumber(limit)} in-process`,
+      ratio: `${formatNumber((http.spansPerSecond / limit) * 100)}%`,
+      target: TARGETS[encoding],
+    });
+    rows.push({
+      section: 'ingest',
+      measure: `${encoding} spans/s over HTTP, ingest threads vs main thread`,
+      value: formatNumber(http.spansPerSecond),
+      baseline: `${formatNumber(mainThread.spansPerSecond)} --ingest-threads 0`,
+      ratio: `${formatNumber(http.spansPerSecond / mainThread.spansPerSecond, 2)}×`,
+      target: '',
+    });
+    for (const [name, value, onMain] of [
+      ['p50', http.healthzBusyP50Ms, mainThread.healthzBusyP50Ms],
+      ['p99', http.healthzBusyP99Ms, mainThread.healthzBusyP99Ms],
+    ] as const) {
+      rows.push({
+        section: 'responsiveness',
+        measure: `/healthz ${name} during ${encoding} ingest`,
+        value: `${formatNumber(value, 1)} ms`,
+        baseline: `${formatNumber(http.healthzIdleP50Ms, 2)} ms idle p50`,
+        ratio: `${formatNumber(value / http.healthzIdleP50Ms, 1)}×`,
+        target: '',
+      });
+      rows.push({
+        section: 'responsiveness',
+        measure: `/healthz ${name} during ${encoding} ingest, ingest threads vs main thread`,
+        value: `${formatNumber(value, 1)} ms`,
+        baseline: `${formatNumber(onMain, 1)} ms --ingest-threads 0`,
+        ratio: `${formatNumber(value / onMain, 2)}×`,
+        target: '',
+      });
+    }
+    rows.push({
+      section: 'memory',
+      measure: `collector peak RSS (${encoding} ingest)`,
+      value: `${formatNumber(http.peakRssMiB)} MiB`,
+      baseline: '',
+      ratio: '',
+      target: '',
+    });
+  }
+}
+
+if (runs('visibility')) {
+  log('visibility latency…');
+  const visibility = await visibilityLatency(300);
   rows.push({
-    section: 'memory',
-    measure: `collector peak RSS (${encoding} ingest)`,
-    value: `${formatNumber(http.peakRssMiB)} MiB`,
+    section: 'visibility',
+    measure: 'export → returned by /api/v1/events p50',
+    value: `${formatNumber(visibility.p50Ms, 1)} ms`,
+    baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
+    ratio: `${formatNumber(visibility.p50Ms / visibility.roundTripP50Ms, 1)}×`,
+    target: '',
+  });
+  rows.push({
+    section: 'visibility',
+    measure: 'export → returned by /api/v1/events p99',
+    value: `${formatNumber(visibility.p99Ms, 1)} ms`,
+    baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
+    ratio: `${formatNumber(visibility.p99Ms / visibility.roundTripP50Ms, 1)}×`,
+    target: '≤ 1,000 ms',
+  });
+}
+
+/** SQLite's bytes per event in this run, for the ClickHouse section's comparison. */
+let sqlite: { bytesPerEvent: number; events: number } | undefined;
+if (runs('lookup')) {
+  log(`filling a store with ${formatNumber(lookupEvents)} events…`);
+  const filled = await fillStore(lookupEvents);
+  rows.push({
+    section: 'store',
+    measure: `bulk fill, ${formatNumber(lookupEvents)} events (map + insert)`,
+    value: `${formatNumber(filled.eventsPerSecond)} events/s`,
     baseline: '',
     ratio: '',
     target: '',
   });
+  rows.push({
+    section: 'store',
+    measure: 'free-text index build (writer, when idle)',
+    value: `${formatNumber(filled.indexedPerSecond)} events/s`,
+    baseline: `${formatNumber(filled.eventsPerSecond)} events/s fill`,
+    ratio: `${formatNumber(filled.indexedPerSecond / filled.eventsPerSecond, 2)}×`,
+    target: '',
+  });
+  rows.push({
+    section: 'store',
+    measure: 'database file size (with the free-text index)',
+    value: `${formatNumber(filled.megabytes)} MiB`,
+    baseline: `${formatNumber((filled.megabytes * 1024 * 1024) / lookupEvents)} B/event`,
+    ratio: '',
+    target: '',
+  });
+  log('lookups…');
+  const lookups = await measureLookups(filled.path, 40);
+  for (const result of lookups.results) {
+    rows.push(
+      lookupRow(
+        `lookup @${formatNumber(lookupEvents / 1e6, 1)}M`,
+        result,
+        lookups.roundTripP50Ms,
+        'p95 ≤ 50 ms',
+      ),
+    );
+  }
+  removeStore(filled.path);
+  sqlite = { bytesPerEvent: (filled.megabytes * 1024 * 1024) / lookupEvents, events: lookupEvents };
 }
 
-log('visibility latency…');
-const visibility = await visibilityLatency(300);
-rows.push({
-  section: 'visibility',
-  measure: 'export → returned by /api/v1/events p50',
-  value: `${formatNumber(visibility.p50Ms, 1)} ms`,
-  baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
-  ratio: `${formatNumber(visibility.p50Ms / visibility.roundTripP50Ms, 1)}×`,
-  target: '',
-});
-rows.push({
-  section: 'visibility',
-  measure: 'export → returned by /api/v1/events p99',
-  value: `${formatNumber(visibility.p99Ms, 1)} ms`,
-  baseline: `${formatNumber(visibility.roundTripP50Ms, 2)} ms /healthz`,
-  ratio: `${formatNumber(visibility.p99Ms / visibility.roundTripP50Ms, 1)}×`,
-  target: '≤ 1,000 ms',
-});
-
-log(`filling a store with ${formatNumber(lookupEvents)} events…`);
-const filled = await fillStore(lookupEvents);
-rows.push({
-  section: 'store',
-  measure: `bulk fill, ${formatNumber(lookupEvents)} events (map + insert)`,
-  value: `${formatNumber(filled.eventsPerSecond)} events/s`,
-  baseline: '',
-  ratio: '',
-  target: '',
-});
-rows.push({
-  section: 'store',
-  measure: 'free-text index build (writer, when idle)',
-  value: `${formatNumber(filled.indexedPerSecond)} events/s`,
-  baseline: `${formatNumber(filled.eventsPerSecond)} events/s fill`,
-  ratio: `${formatNumber(filled.indexedPerSecond / filled.eventsPerSecond, 2)}×`,
-  target: '',
-});
-rows.push({
-  section: 'store',
-  measure: 'database file size (with the free-text index)',
-  value: `${formatNumber(filled.megabytes)} MiB`,
-  baseline: `${formatNumber((filled.megabytes * 1024 * 1024) / lookupEvents)} B/event`,
-  ratio: '',
-  target: '',
-});
-log('lookups…');
-const lookups = await measureLookups(filled.path, 40);
-for (const result of lookups.results) {
+if (runs('trail')) {
+  log(`trail: delivering and validating ${formatNumber(trailEvents)} events…`);
+  const trailStore = await fillStore(trailEvents);
+  const trail = await measureTrail(trailStore.path, trailEvents);
+  removeStore(trailStore.path);
   rows.push({
-    section: `lookup @${formatNumber(lookupEvents / 1e6, 1)}M`,
-    measure: `${result.name}: p50 / p95 (${result.returned} rows)`,
-    value: `${formatNumber(result.p50Ms, 1)} / ${formatNumber(result.p95Ms, 1)} ms`,
-    baseline: `${formatNumber(lookups.roundTripP50Ms, 2)} ms /healthz`,
-    ratio: `${formatNumber(result.p95Ms / lookups.roundTripP50Ms, 1)}×`,
-    target: 'p95 ≤ 50 ms',
+    section: 'trail',
+    measure: `delivery into ${formatNumber(trail.logFiles)} log files + digest, events/s`,
+    value: formatNumber(trail.deliveredPerSecond),
+    baseline: `${formatNumber(trail.floorPerSecond)} read + gzip + hash only`,
+    ratio: `${formatNumber((trail.deliveredPerSecond / trail.floorPerSecond) * 100)}%`,
+    target: '',
+  });
+  rows.push({
+    section: 'trail',
+    measure: 'validate-logs --db, events/s',
+    value: formatNumber(trail.validatedPerSecond),
+    baseline: `${formatNumber(trail.deliveredPerSecond)} delivery`,
+    ratio: `${formatNumber(trail.validatedPerSecond / trail.deliveredPerSecond, 2)}×`,
+    target: '',
+  });
+  rows.push({
+    section: 'trail',
+    measure: 'archive size',
+    value: `${formatNumber(trail.archiveBytesPerEvent)} B/event`,
+    baseline: `${formatNumber((trailStore.megabytes * 1024 * 1024) / trailEvents)} B/event in SQLite`,
+    ratio: `${formatNumber((trail.archiveBytesPerEvent / ((trailStore.megabytes * 1024 * 1024) / trailEvents)) * 100)}%`,
+    target: '',
   });
 }
-removeStore(filled.path);
 
-log(`trail: delivering and validating ${formatNumber(trailEvents)} events…`);
-const trailStore = await fillStore(trailEvents);
-const trail = await measureTrail(trailStore.path, trailEvents);
-removeStore(trailStore.path);
-rows.push({
-  section: 'trail',
-  measure: `delivery into ${formatNumber(trail.logFiles)} log files + digest, events/s`,
-  value: formatNumber(trail.deliveredPerSecond),
-  baseline: `${formatNumber(trail.floorPerSecond)} read + gzip + hash only`,
-  ratio: `${formatNumber((trail.deliveredPerSecond / trail.floorPerSecond) * 100)}%`,
-  target: '',
-});
-rows.push({
-  section: 'trail',
-  measure: 'validate-logs --db, events/s',
-  value: formatNumber(trail.validatedPerSecond),
-  baseline: `${formatNumber(trail.deliveredPerSecond)} delivery`,
-  ratio: `${formatNumber(trail.validatedPerSecond / trail.deliveredPerSecond, 2)}×`,
-  target: '',
-});
-rows.push({
-  section: 'trail',
-  measure: 'archive size',
-  value: `${formatNumber(trail.archiveBytesPerEvent)} B/event`,
-  baseline: `${formatNumber((trailStore.megabytes * 1024 * 1024) / trailEvents)} B/event in SQLite`,
-  ratio: `${formatNumber((trail.archiveBytesPerEvent / ((trailStore.megabytes * 1024 * 1024) / trailEvents)) * 100)}%`,
-  target: '',
-});
+if (runs('insights')) {
+  rows.push(...insightQualityRows(insightsBenchOptions(), log));
+}
 
-rows.push(...insightQualityRows(insightsBenchOptions(), log));
+if (runs('clickhouse') && batches !== undefined) rows.push(...(await clickHouseRows(batches)));
 
 console.log('');
 printTable(rows);
+
+/**
+ * The ClickHouse section. Its SQLite comparison is the lookup section's store when that ran;
+ * otherwise a SQLite store of the same workload is filled here (at most BENCH_LOOKUP_EVENTS events:
+ * SQLite's bytes per event do not depend on the count).
+ */
+async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Promise<ResultRow[]> {
+  const section = 'clickhouse';
+  const result: ResultRow[] = [];
+  await withClickHouseServer(async (server) => {
+    const ingest = await measureClickHouseIngest(server, requests, log);
+    for (const http of ingest.http) {
+      result.push({
+        section,
+        measure: `protobuf spans/s over HTTP, ${http.collectors} collector${http.collectors === 1 ? '' : 's'} (${http.retries} retries)`,
+        value: formatNumber(http.spansPerSecond),
+        baseline: `${formatNumber(ingest.directRowsPerSecond)} rows/s direct inserts`,
+        ratio: `${formatNumber((http.spansPerSecond / ingest.directRowsPerSecond) * 100)}%`,
+        target: '',
+      });
+    }
+    log(`clickhouse: filling a database with ${formatNumber(clickhouseEvents)} events…`);
+    const lookups = await measureClickHouseLookups(server, clickhouseEvents, 40, log);
+    result.push({
+      section,
+      measure: `fill, ${formatNumber(clickhouseEvents)} events (map + insertPacked, ${formatNumber(FILL_ROWS_PER_INSERT)}-row inserts)`,
+      value: `${formatNumber(lookups.fillRowsPerSecond)} rows/s (${formatNumber(lookups.fillSeconds, 1)} s)`,
+      baseline: `${formatNumber(ingest.directRowsPerSecond)} rows/s direct inserts`,
+      ratio: `${formatNumber((lookups.fillRowsPerSecond / ingest.directRowsPerSecond) * 100)}%`,
+      target: '',
+    });
+    const at = `clickhouse lookup @${formatNumber(clickhouseEvents / 1e6, 1)}M, ${lookups.partsAtLookup} parts`;
+    for (const lookup of lookups.results) result.push(lookupRow(at, lookup, lookups.roundTripP50Ms, ''));
+    if (sqlite === undefined) {
+      const events = Math.min(clickhouseEvents, lookupEvents);
+      log(`clickhouse: filling a SQLite store with ${formatNumber(events)} events to compare sizes…`);
+      const filled = await fillStore(events);
+      removeStore(filled.path);
+      sqlite = { bytesPerEvent: (filled.megabytes * 1024 * 1024) / events, events };
+    }
+    result.push({
+      section,
+      measure: 'on disk (events + minute counts, after OPTIMIZE FINAL)',
+      value: `${formatNumber(lookups.bytesPerEvent)} B/event`,
+      baseline: `${formatNumber(sqlite.bytesPerEvent)} B/event in SQLite (${formatNumber(sqlite.events)} events)`,
+      ratio: `${formatNumber((lookups.bytesPerEvent / sqlite.bytesPerEvent) * 100)}%`,
+      target: '',
+    });
+  });
+  return result;
+}
