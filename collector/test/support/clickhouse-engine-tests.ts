@@ -256,6 +256,79 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       assert.equal(lost, undefined);
     });
 
+    it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {
+      const now = Date.UTC(2026, 11, 3);
+      const year = 365 * 24 * 3600_000;
+      const at = (offsetMs: number, name: string): StoredEvent<CloudTrailRecord> =>
+        storedEvent({ timeMs: now + offsetMs, eventName: name });
+      const spread = [
+        -5 * year,
+        -year,
+        -40 * 86_400_000,
+        -3 * 86_400_000,
+        -7_200_000,
+        -61_000,
+        -59_000,
+        -1000,
+        0,
+      ];
+      const first = [
+        ...spread.map((offset, i) => at(offset, i % 2 === 0 ? 'Even' : 'Odd')),
+        // A minute of dense traffic: pages end inside windows as well as at their edges.
+        ...Array.from({ length: 30 }, (_, i) => at(-30_000 + i * 500 + 1, i % 2 === 0 ? 'Even' : 'Odd')),
+      ];
+      const writer = await engine.open('windows', { now: () => now });
+      await writer.insert(first);
+      // This reader learns the table's extent now; the writer then adds events far outside it.
+      const reader = await engine.open('windows', { now: () => now });
+      const later = [-20 * year, -2 * year, -90_000, 3000, 86_400_000, 5 * year].map((offset, i) =>
+        at(offset, i % 2 === 0 ? 'Even' : 'Odd'),
+      );
+      await writer.insert(later);
+      const all = [...first, ...later].sort((x, y) => y.eventTimeMs - x.eventTimeMs);
+      const ids = (records: readonly string[]): string[] =>
+        records.map((text) => (JSON.parse(text) as { eventID: string }).eventID);
+      const cases: {
+        name: string;
+        filter: ReturnType<typeof filter>;
+        expected: StoredEvent<CloudTrailRecord>[];
+      }[] = [
+        { name: 'no filter', filter: filter(), expected: all },
+        {
+          name: 'one name',
+          filter: filter({ eventName: ['Odd'] }),
+          expected: all.filter((e) => e.record.eventName === 'Odd'),
+        },
+        {
+          name: 'a range',
+          filter: filter({}, { startTimeMs: now - 2 * year, endTimeMs: now + 3000 }),
+          expected: all.filter((e) => e.eventTimeMs >= now - 2 * year && e.eventTimeMs <= now + 3000),
+        },
+      ];
+      for (const store of [reader, writer]) {
+        for (const lookupCase of cases) {
+          for (const limit of [1, 3, 50]) {
+            const seen: string[] = [];
+            let cursor: string | undefined;
+            do {
+              const page = await store.lookup({
+                filter: lookupCase.filter,
+                limit,
+                ...(cursor === undefined ? {} : { cursor }),
+              });
+              seen.push(...ids(page.records));
+              cursor = page.cursor;
+            } while (cursor !== undefined);
+            assert.deepEqual(
+              seen,
+              lookupCase.expected.map((e) => e.record.eventID),
+              `${lookupCase.name}, pages of ${limit}`,
+            );
+          }
+        }
+      }
+    });
+
     it('stores an event once when two collectors export it, one after the other or at once', async () => {
       const a = await engine.open('two_collectors');
       const b = await engine.open('two_collectors');
