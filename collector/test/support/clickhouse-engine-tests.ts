@@ -16,7 +16,11 @@ import type {
   ClickHouseEventStore,
   ClickHouseStoreOptions,
 } from '../../src/store/clickhouse/clickhouse-event-store.js';
-import { CLICKHOUSE_SCHEMA_VERSION } from '../../src/store/clickhouse/clickhouse-schema.js';
+import { filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
+import {
+  CLICKHOUSE_SCHEMA_VERSION,
+  supportsTextIndex,
+} from '../../src/store/clickhouse/clickhouse-schema.js';
 import { sqlString, wellFormed } from '../../src/store/clickhouse/sql-literal.js';
 import { storedEvent } from '../unit/builders.js';
 import { BASE, dataSet, filter, names } from './event-store-contract.js';
@@ -254,6 +258,45 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       const [held, lost] = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
       assert.deepEqual(held, { term: 1, validUntilMs: start + 60_000 });
       assert.equal(lost, undefined);
+    });
+
+    it('answers free text through a text index where the server has them, and scans where not', async () => {
+      const store = await engine.open('text_index');
+      const client = engine.client();
+      const [row] = await (
+        await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+      ).json<{ v: string }>();
+      const version = row?.v ?? '';
+      const created = await (
+        await client.query({ query: 'SHOW CREATE TABLE text_index.events', format: 'TabSeparatedRaw' })
+      ).text();
+      await store.insert([
+        storedEvent({
+          timeMs: BASE + 1000,
+          eventName: 'Needle',
+          requestParameters: '{"note":"Haystack-4242"}',
+        }),
+        storedEvent({ timeMs: BASE + 2000, eventName: 'Hay', requestParameters: '{"note":"hay"}' }),
+      ]);
+      assert.deepEqual(
+        names(await store.lookup({ filter: filter({}, { text: 'HAYSTACK-42' }), limit: 10 })),
+        ['Needle'],
+      );
+      if (!supportsTextIndex(version)) {
+        assert.doesNotMatch(created, /INDEX/, `${version}: no skip indexes`);
+        return;
+      }
+      assert.match(created, /INDEX record_text lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(3\)\)/);
+      // The free-text condition the store sends is one the index answers (not a scan).
+      const where = filterToClickHouse(filter({}, { text: 'HAYSTACK-42' }), 'indexed');
+      const plan = await (
+        await client.query({
+          query: `EXPLAIN indexes = 1 SELECT event_id FROM text_index.events WHERE ${where}`,
+          format: 'TabSeparatedRaw',
+        })
+      ).text();
+      assert.match(plan, /Name: record_text/);
+      await store.close();
     });
 
     it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {

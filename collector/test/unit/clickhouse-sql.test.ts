@@ -10,8 +10,9 @@ import fc from 'fast-check';
 
 import { LOOKUP_FIELDS } from '../../src/store/event-store.js';
 import type { EventFilter } from '../../src/store/event-store.js';
-import { filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
-import { fullDdl } from '../../src/store/clickhouse/clickhouse-schema.js';
+import { containsPattern, filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
+import type { TextMatch } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
+import { fullDdl, supportsTextIndex } from '../../src/store/clickhouse/clickhouse-schema.js';
 import { CommitSequence, SLOTS_PER_MS } from '../../src/store/clickhouse/commit-sequence.js';
 import { sqlInteger, sqlString } from '../../src/store/clickhouse/sql-literal.js';
 import { HOSTILE_VALUES } from '../support/clickhouse-engine-tests.js';
@@ -53,20 +54,33 @@ function everyFilter(value: string): EventFilter {
 }
 
 describe('ClickHouse SQL', () => {
-  const reference = shape(filterToClickHouse(everyFilter('plain')));
+  // Both forms of free text: 18.16's position() and the LIKE a text index answers.
+  const textMatches = ['position', 'indexed'] as const;
+  const reference = (textMatch: TextMatch): string =>
+    shape(filterToClickHouse(everyFilter('plain'), textMatch));
 
   it('keeps the query shape for hostile values in every filter', () => {
-    assert.ok(!reference.includes('unterminated'));
-    for (const value of HOSTILE_VALUES) {
-      assert.equal(shape(filterToClickHouse(everyFilter(value))), reference, JSON.stringify(value));
+    for (const textMatch of textMatches) {
+      assert.ok(!reference(textMatch).includes('unterminated'));
+      for (const value of HOSTILE_VALUES) {
+        assert.equal(
+          shape(filterToClickHouse(everyFilter(value), textMatch)),
+          reference(textMatch),
+          `${textMatch}: ${JSON.stringify(value)}`,
+        );
+      }
     }
   });
 
   it('keeps the query shape for any text in every filter (fuzzed)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (value) => {
-        assert.equal(shape(filterToClickHouse(everyFilter(value))), reference);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.constantFrom(...textMatches),
+        (value, textMatch) => {
+          assert.equal(shape(filterToClickHouse(everyFilter(value), textMatch)), reference(textMatch));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -119,5 +133,41 @@ describe('ClickHouse SQL', () => {
     );
     assert.match(cluster, /ENGINE = Distributed\(prod, audit, events_local, cityHash64\(event_id\)\)/);
     assert.match(cluster, /ReplicatedSummingMergeTree/);
+  });
+
+  it('prints the free-text index commented out, so the whole DDL runs on any version', () => {
+    const single = fullDdl({ database: 'audit' });
+    assert.match(single, /^-- ALTER TABLE audit\.events$/m);
+    assert.match(
+      single,
+      /^-- ADD INDEX IF NOT EXISTS record_text lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(3\)\);$/m,
+    );
+    assert.doesNotMatch(single, /^[^-].*INDEX/m, 'no uncommented index statement');
+    assert.match(
+      fullDdl({ database: 'audit', cluster: 'prod' }),
+      /^-- ALTER TABLE audit\.events_local ON CLUSTER prod$/m,
+    );
+  });
+
+  it('knows which servers have text indexes (generally available from 26.2)', () => {
+    for (const version of ['18.16.1', '19.1.6', '25.12.3.1', '26.1.9.2', 'unknown', '']) {
+      assert.equal(supportsTextIndex(version), false, version);
+    }
+    for (const version of ['26.2.1.1', '26.7.2.1', '26.10.4.207', '27.1.1']) {
+      assert.equal(supportsTextIndex(version), true, version);
+    }
+  });
+
+  it('makes a LIKE pattern that takes the needle literally', () => {
+    assert.equal(containsPattern('abc'), '%abc%');
+    assert.equal(containsPattern('100%_done'), '%100\\%\\_done%');
+    assert.equal(containsPattern('C:\\tmp'), '%C:\\\\tmp%');
+    const where = filterToClickHouse({ fields: {}, text: "it's 50%" }, 'indexed');
+    // sql-literal.ts writes the quote and the LIKE escape character as \x27 and \x5c.
+    assert.ok(where.endsWith("lowerUTF8(record) LIKE lowerUTF8('%it\\x27s 50\\x5c%%')"), where);
+    assert.match(
+      filterToClickHouse({ fields: {}, text: 'x' }),
+      /positionCaseInsensitiveUTF8\(record, 'x'\) > 0/,
+    );
   });
 });

@@ -39,8 +39,9 @@ import type { PackedRows } from '../packed-rows.js';
 import { unpackRows } from '../packed-rows.js';
 import { storeErrorOf } from './clickhouse-errors.js';
 import { columnOf, filterToClickHouse, isResourceField, RESOURCE_ARRAYS } from './clickhouse-filter-sql.js';
+import type { TextMatch } from './clickhouse-filter-sql.js';
 import { migrateClickHouse } from './clickhouse-migrate.js';
-import { checkIdentifier, partitionedTables } from './clickhouse-schema.js';
+import { checkIdentifier, partitionedTables, supportsTextIndex, textIndexDdl } from './clickhouse-schema.js';
 import type { SchemaTarget } from './clickhouse-schema.js';
 import { CommitSequence } from './commit-sequence.js';
 import { ClickHouseLease } from './clickhouse-lease.js';
@@ -138,6 +139,8 @@ export class ClickHouseEventStore implements EventStore {
   private stateVersion = 0;
   /** Newest/oldest event times seen: where lookups start their windows (hints, see time-windows.ts). */
   private readonly extent = new TimeExtent();
+  /** How free text is matched here: set once the server's version is known. */
+  private textMatch: TextMatch = 'position';
   private closed = false;
   private readonly ownsConnection: boolean;
 
@@ -172,12 +175,22 @@ export class ClickHouseEventStore implements EventStore {
     const store = new ClickHouseEventStore(options);
     try {
       await store.guard(() => migrateClickHouse(store.client, store.target));
+      await store.guard(() => store.ensureTextIndex());
       await store.readTimeExtent();
     } catch (error) {
       await store.close();
       throw error;
     }
     return store;
+  }
+
+  /** On servers with text indexes, free text is matched in the form the index answers. */
+  private async ensureTextIndex(): Promise<void> {
+    const result = await this.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
+    const [row] = await result.json<{ version?: string }>();
+    if (!supportsTextIndex(row?.version ?? '')) return;
+    await this.client.command({ query: textIndexDdl(this.target) });
+    this.textMatch = 'indexed';
   }
 
   /**
@@ -272,7 +285,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async lookup(request: LookupRequest): Promise<LookupPage> {
-    const conditions = [filterToClickHouse(request.filter)];
+    const conditions = [filterToClickHouse(request.filter, this.textMatch)];
     let upperMs = request.filter.endTimeMs;
     if (request.cursor !== undefined) {
       const position = parseCursor(request.cursor);
@@ -387,7 +400,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
-    const where = filterToClickHouse(filter);
+    const where = filterToClickHouse(filter, this.textMatch);
     const inner = isResourceField(field)
       ? `SELECT arrayJoin(${RESOURCE_ARRAYS[field]}) AS value FROM ${this.table('events')} FINAL WHERE ${where}`
       : `SELECT ${field === 'readOnly' ? 'toString(read_only)' : columnOf(field)} AS value FROM ${this.table('events')} FINAL WHERE ${where}`;
@@ -407,7 +420,7 @@ export class ClickHouseEventStore implements EventStore {
     stepMs: number,
     grouping?: { groupBy: LookupField; maxGroups: number },
   ): Promise<CallCount[]> {
-    const where = filterToClickHouse(filter);
+    const where = filterToClickHouse(filter, this.textMatch);
     const step = sqlInteger(Math.max(1, Math.trunc(stepMs)));
     const bucket = `intDiv(event_time_ms, ${step}) * ${step}`;
     const events = `${this.table('events')} FINAL`;
