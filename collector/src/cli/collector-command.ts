@@ -54,6 +54,7 @@ interface CollectorFlags {
   clickhousePassword?: string;
   clickhouseCluster?: string;
   clickhouseInsertQuorum?: number;
+  clickhouseTextIndex: boolean;
   printClickhouseDdl: boolean;
   retentionDays: number;
   apiToken?: string;
@@ -167,6 +168,12 @@ export function collectorCommand(): Command {
       )
         .env('CRUMBTRAIL_CLICKHOUSE_INSERT_QUORUM')
         .argParser(integer(1, 100)),
+    )
+    .addOption(
+      new Option(
+        '--no-clickhouse-text-index',
+        'ClickHouse 26.2+: do not add the text index free text uses (it about doubles the disk; free text then scans) (env: CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX=true|false)',
+      ),
     )
     .addOption(
       new Option(
@@ -497,6 +504,7 @@ export function configFromCommand(command: Command): CollectorConfig {
       password: flags.clickhousePassword,
       cluster: flags.clickhouseCluster,
       insertQuorum: flags.clickhouseInsertQuorum,
+      textIndex: switchSetting(command, 'clickhouseTextIndex', 'CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX'),
     },
     retentionDays: flags.retentionDays,
     apiToken: flags.apiToken,

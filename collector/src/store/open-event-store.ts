@@ -30,7 +30,7 @@ export const JOB_LEASE = { durationMs: 30_000, renewMs: 10_000, settleMs: 2_000 
 
 export async function openEventStore(config: CollectorConfig): Promise<OpenedStore> {
   if (config.store === 'clickhouse') {
-    const { url, database, username, password, cluster, insertQuorum } = config.clickhouse;
+    const { url, database, username, password, cluster, insertQuorum, textIndex } = config.clickhouse;
     const store = await ClickHouseEventStore.open({
       url,
       database,
@@ -38,6 +38,7 @@ export async function openEventStore(config: CollectorConfig): Promise<OpenedSto
       ...(password === undefined ? {} : { password }),
       ...(cluster === undefined ? {} : { cluster }),
       ...(insertQuorum === undefined ? {} : { insertQuorum }),
+      textIndex,
       queryTimeoutMs: config.queryTimeoutMs,
     });
     const where = new URL(url);

@@ -73,6 +73,7 @@ describe('collector command: store settings', () => {
       'prod',
       '--clickhouse-insert-quorum',
       '2',
+      '--no-clickhouse-text-index',
     ]);
     assert.equal(config.store, 'clickhouse');
     assert.deepEqual(config.clickhouse, {
@@ -82,6 +83,7 @@ describe('collector command: store settings', () => {
       password: 's3cret',
       cluster: 'prod',
       insertQuorum: 2,
+      textIndex: false,
     });
   });
 
@@ -94,6 +96,7 @@ describe('collector command: store settings', () => {
       CRUMBTRAIL_CLICKHOUSE_PASSWORD: 'envpass',
       CRUMBTRAIL_CLICKHOUSE_CLUSTER: 'envcluster',
       CRUMBTRAIL_CLICKHOUSE_INSERT_QUORUM: '3',
+      CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX: 'false',
     });
     const config = parse(['--clickhouse-database', 'fromflag']);
     assert.equal(config.store, 'clickhouse');
@@ -104,7 +107,15 @@ describe('collector command: store settings', () => {
       password: 'envpass',
       cluster: 'envcluster',
       insertQuorum: 3,
+      textIndex: false,
     });
+    process.env.CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX = 'off';
+    assert.equal(parse([]).clickhouse.textIndex, false);
+    process.env.CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX = 'true';
+    assert.equal(parse([]).clickhouse.textIndex, true);
+    assert.equal(parse(['--no-clickhouse-text-index']).clickhouse.textIndex, false, 'the flag wins');
+    process.env.CRUMBTRAIL_CLICKHOUSE_TEXT_INDEX = 'maybe';
+    assert.throws(() => parse([]), CommanderError);
   });
 
   it('refuses bad values', () => {

@@ -260,7 +260,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       assert.equal(lost, undefined);
     });
 
-    it('answers free text through a text index where the server has them, and scans where not', async () => {
+    it('answers free text through a text index where the server has them (unless turned off), and scans where not', async () => {
       const store = await engine.open('text_index');
       const client = engine.client();
       const [row] = await (
@@ -296,7 +296,19 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         })
       ).text();
       assert.match(plan, /Name: record_text/);
-      await store.close();
+      // Turned off, none is added, and free text still finds the same event (by a scan).
+      const unindexed = await engine.open('text_no_index', { textIndex: false });
+      await unindexed.insert([
+        storedEvent({ timeMs: BASE, eventName: 'Needle', requestParameters: '{"n":"Haystack-4242"}' }),
+      ]);
+      const plain = await (
+        await client.query({ query: 'SHOW CREATE TABLE text_no_index.events', format: 'TabSeparatedRaw' })
+      ).text();
+      assert.doesNotMatch(plain, /INDEX/);
+      assert.deepEqual(
+        names(await unindexed.lookup({ filter: filter({}, { text: 'haystack-42' }), limit: 10 })),
+        ['Needle'],
+      );
     });
 
     it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {

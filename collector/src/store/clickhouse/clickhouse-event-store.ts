@@ -66,6 +66,11 @@ export interface ClickHouseStoreOptions {
   requestTimeoutMs?: number;
   /** With several collectors: how far behind the clock committedRecords reads (see commit-sequence.ts). */
   commitSettleMs?: number;
+  /**
+   * On servers with text indexes (26.2+), add one for free text (default true). Off: free text
+   * scans, and an index added before is left in place (drop it with ALTER TABLE … DROP INDEX).
+   */
+  textIndex?: boolean;
   /** A ready connection instead of HTTP (the tests' embedded chdb engine); the caller closes it. */
   connection?: ClickHouseClientConfigOptions['connection'];
   now?: () => number;
@@ -143,6 +148,7 @@ export class ClickHouseEventStore implements EventStore {
   private textMatch: TextMatch = 'position';
   private closed = false;
   private readonly ownsConnection: boolean;
+  private readonly wantsTextIndex: boolean;
 
   private constructor(options: ClickHouseStoreOptions) {
     this.target = {
@@ -151,6 +157,7 @@ export class ClickHouseEventStore implements EventStore {
     };
     this.now = options.now ?? Date.now;
     this.ownsConnection = options.connection === undefined;
+    this.wantsTextIndex = options.textIndex ?? true;
     this.sequence = new CommitSequence(this.now, options.commitSettleMs ?? 0);
     this.client = createClient({
       ...(options.url === undefined ? {} : { url: options.url }),
@@ -186,6 +193,7 @@ export class ClickHouseEventStore implements EventStore {
 
   /** On servers with text indexes, free text is matched in the form the index answers. */
   private async ensureTextIndex(): Promise<void> {
+    if (!this.wantsTextIndex) return;
     const result = await this.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
     const [row] = await result.json<{ version?: string }>();
     if (!supportsTextIndex(row?.version ?? '')) return;
