@@ -7,7 +7,9 @@
  * BENCH_SPANS (default 102,400) and BENCH_LOOKUP_EVENTS (default 1,000,000) scale the run;
  * BENCH_INSIGHT_SERIES (default 60) and BENCH_INSIGHT_DAYS (default 28) scale the Insights data set;
  * BENCH_TRAIL_EVENTS (default 200,000) the trail delivery and validation run;
- * BENCH_CLICKHOUSE_EVENTS (default 1,000,000) the ClickHouse lookup store.
+ * BENCH_CLICKHOUSE_EVENTS (default 1,000,000) the ClickHouse lookup store, BENCH_CHDB_EVENTS
+ * (default 1,000,000) the embedded current ClickHouse one (BENCH_CHDB_COMPARE_FILL=0 skips filling
+ * the same events again without the text index, for large runs).
  * BENCH_SECTIONS=clickhouse,lookup (a comma-separated subset of SECTIONS) runs only those sections.
  */
 import {
@@ -26,6 +28,7 @@ import {
   measureClickHouseLookups,
   withClickHouseServer,
 } from './clickhouse-bench.js';
+import { measureChdb } from './chdb-bench.js';
 import { insightQualityRows, insightsBenchOptions } from './insights-bench.js';
 import { measureTrail } from './trail-bench.js';
 import type { ResultRow } from './statistics.js';
@@ -35,7 +38,17 @@ const spans = Number(process.env.BENCH_SPANS ?? 102_400);
 const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
 const trailEvents = Number(process.env.BENCH_TRAIL_EVENTS ?? 200_000);
 const clickhouseEvents = Number(process.env.BENCH_CLICKHOUSE_EVENTS ?? 1_000_000);
-const SECTIONS = ['decode', 'ingest', 'visibility', 'lookup', 'trail', 'insights', 'clickhouse'] as const;
+const chdbEvents = Number(process.env.BENCH_CHDB_EVENTS ?? 1_000_000);
+const SECTIONS = [
+  'decode',
+  'ingest',
+  'visibility',
+  'lookup',
+  'trail',
+  'insights',
+  'clickhouse',
+  'chdb',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const selected = new Set(
   (process.env.BENCH_SECTIONS ?? SECTIONS.join(','))
@@ -251,6 +264,8 @@ if (runs('insights')) {
 
 if (runs('clickhouse') && batches !== undefined) rows.push(...(await clickHouseRows(batches)));
 
+if (runs('chdb')) rows.push(...(await chdbRows()));
+
 console.log('');
 printTable(rows);
 
@@ -302,5 +317,48 @@ async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Prom
       target: '',
     });
   });
+  return result;
+}
+
+/** Current ClickHouse (chdb 26.7): lookups in process, free text through the text index. */
+async function chdbRows(): Promise<ResultRow[]> {
+  const chdb = await measureChdb(chdbEvents, 40, process.env.BENCH_CHDB_COMPARE_FILL !== '0', log);
+  const section = `chdb ${chdb.version}`;
+  const result: ResultRow[] = [
+    {
+      section,
+      measure: `fill, ${formatNumber(chdbEvents)} events with the text index (${formatNumber(FILL_ROWS_PER_INSERT)}-row inserts)`,
+      value: `${formatNumber(chdb.indexedFillRowsPerSecond)} rows/s (${formatNumber(chdb.indexedFillSeconds, 1)} s)`,
+      baseline:
+        chdb.plainFillRowsPerSecond === undefined
+          ? ''
+          : `${formatNumber(chdb.plainFillRowsPerSecond)} rows/s without`,
+      ratio:
+        chdb.plainFillRowsPerSecond === undefined
+          ? ''
+          : `${formatNumber((chdb.indexedFillRowsPerSecond / chdb.plainFillRowsPerSecond) * 100)}%`,
+      target: '',
+    },
+    {
+      section,
+      measure: 'on disk: events, and the text index (compressed)',
+      value: `${formatNumber(chdb.dataBytesPerEvent)} + ${formatNumber(chdb.textIndexBytesPerEvent)} B/event`,
+      baseline: '',
+      ratio: `${formatNumber((chdb.textIndexBytesPerEvent / chdb.dataBytesPerEvent) * 100)}%`,
+      target: '',
+    },
+  ];
+  const at = `chdb lookup @${formatNumber(chdbEvents / 1e6, 1)}M (in process)`;
+  for (const lookup of chdb.results) {
+    const scan = chdb.scanResults.find((candidate) => candidate.name === lookup.name);
+    result.push({
+      section: at,
+      measure: `${lookup.name}: p50 / p95 (${lookup.returned} rows)`,
+      value: `${formatNumber(lookup.p50Ms, 1)} / ${formatNumber(lookup.p95Ms, 1)} ms`,
+      baseline: scan === undefined ? '' : `${formatNumber(scan.p95Ms, 1)} ms p95 by a scan`,
+      ratio: scan === undefined ? '' : `${formatNumber(lookup.p95Ms / scan.p95Ms, 2)}×`,
+      target: lookup.name.startsWith('free text') ? 'p95 ≤ 200 ms at 100M' : '',
+    });
+  }
   return result;
 }

@@ -47,7 +47,7 @@ import { CommitSequence } from './commit-sequence.js';
 import { ClickHouseLease } from './clickhouse-lease.js';
 import type { LeaseOptions } from './clickhouse-lease.js';
 import { sqlInteger, sqlString, sqlStringList, wellFormed } from './sql-literal.js';
-import { lookupWindows, TimeExtent } from './time-windows.js';
+import { LookupWindows, TimeExtent } from './time-windows.js';
 import type { TimeWindow } from './time-windows.js';
 
 export interface ClickHouseStoreOptions {
@@ -304,20 +304,21 @@ export class ClickHouseEventStore implements EventStore {
     const want = Math.trunc(request.limit) + 1;
     const keys: Row[] = [];
     // Newest first, window by window (time-windows.ts): a page of recent events reads only them.
-    for (const window of lookupWindows({
-      ...(request.filter.startTimeMs === undefined ? {} : { lowerMs: request.filter.startTimeMs }),
-      ...(upperMs === undefined ? {} : { upperMs }),
-      hints: this.extent.hints(),
-      nowMs: this.now(),
-    })) {
-      keys.push(
-        ...(await this.pageKeys(
-          request.filter,
-          [...conditions, ...windowConditions(window)],
-          want - keys.length,
-        )),
-      );
+    const windows = new LookupWindows(
+      {
+        ...(request.filter.startTimeMs === undefined ? {} : { lowerMs: request.filter.startTimeMs }),
+        ...(upperMs === undefined ? {} : { upperMs }),
+        hints: this.extent.hints(),
+        nowMs: this.now(),
+      },
+      want,
+    );
+    let window = windows.next(0);
+    while (window !== undefined) {
+      const conditionsInWindow = [...conditions, ...windowConditions(window)];
+      keys.push(...(await this.pageKeys(request.filter, conditionsInWindow, want - keys.length)));
       if (keys.length >= want) break;
+      window = windows.next(keys.length);
     }
     this.extent.found(keys.map((key) => num(key.event_time_ms)));
     const records = await this.recordsByKey(keys.slice(0, request.limit));

@@ -5,12 +5,13 @@
  * at 1M events, growing with the table. A window is cut by the primary key (event_time_ms comes
  * first) and costs what it holds, so a page of recent events costs a few small reads at any size.
  *
- * Windows grow fourfold back from an anchor: the newest event time known, or the upper bound of the
- * lookup when that is older. The newest and oldest times are hints only (another collector may
+ * Windows reach back from an anchor (the newest event time known, or the upper bound of the lookup
+ * when that is older): a minute first, then as far as the matches seen so far say the page needs,
+ * at least fourfold (sixteenfold while nothing matched). The newest and oldest times are hints only (another collector may
  * have written newer or older events since): the first window is unbounded above and the last one
  * unbounded below, so the windows always cover the whole range and a wrong hint costs reads, never
- * events. A lookup that matches little reads the whole range in at most MAX_WINDOWS queries, about
- * 4/3 of what one query would read.
+ * events. A lookup that matches little reads the whole range in at most MAX_WINDOWS queries, and
+ * little more than one query would (each window is at least 4× the ones before it together).
  */
 
 /** Event times are bounded by these, inclusive below, exclusive above; undefined = unbounded. */
@@ -34,32 +35,64 @@ export interface WindowPlan {
   nowMs: number;
 }
 
-/** The first window spans a minute before the anchor; each next one is GROWTH times wider. */
+/** The first window reaches a minute before the anchor. */
 export const FIRST_WINDOW_MS = 60_000;
+/** Each next window reaches at least this many times further back… */
 export const WINDOW_GROWTH = 4;
-/** 4^10 minutes is about two years: older events come in the last, open window. */
-export const MAX_WINDOWS = 12;
+/** …and this many times while nothing matched yet (a rare match costs few queries). */
+export const EMPTY_WINDOW_GROWTH = 16;
+/** A few queries at most; older events come in the last, open window. */
+export const MAX_WINDOWS = 8;
+/** Reaching further back than a century, the last window is open instead (bounds stay safe integers). */
+const MAX_REACH_MS = 100 * 365 * 86_400_000;
 
-/** The windows a lookup reads, newest first: disjoint, and together all of time. */
-export function* lookupWindows(plan: WindowPlan): Generator<TimeWindow> {
-  const { lowerMs, upperMs, hints } = plan;
-  const anchor = Math.min(upperMs ?? Infinity, hints.newestMs ?? upperMs ?? plan.nowMs);
-  let upper: number | undefined;
-  let span = FIRST_WINDOW_MS;
-  for (let index = 0; index < MAX_WINDOWS - 1; index++) {
-    const from = anchor - span;
-    // Past the lookup's start or the oldest event known: what is left is the last window.
+/**
+ * The windows of one lookup, newest first: disjoint, and together all of time. Each next one is
+ * sized from the matches so far: far enough back to find what is still wanted at the rate seen.
+ */
+export class LookupWindows {
+  private readonly anchor: number;
+  /** Exclusive upper bound of the next window (undefined: the first, open above). */
+  private upper: number | undefined;
+  private reach = FIRST_WINDOW_MS;
+  private issued = 0;
+  private finished = false;
+
+  constructor(
+    private readonly plan: WindowPlan,
+    private readonly wanted: number,
+  ) {
+    this.anchor = Math.min(plan.upperMs ?? Infinity, plan.hints.newestMs ?? plan.upperMs ?? plan.nowMs);
+  }
+
+  /** The next window, given how many matches the windows so far found; undefined once all time was read. */
+  next(foundSoFar: number): TimeWindow | undefined {
+    if (this.finished) return undefined;
+    if (this.issued > 0) this.reach = this.nextReach(foundSoFar);
+    this.issued++;
+    const from = this.anchor - this.reach;
+    const { lowerMs, hints } = this.plan;
     if (
+      this.issued >= MAX_WINDOWS ||
+      this.reach > MAX_REACH_MS ||
       (lowerMs !== undefined && from <= lowerMs) ||
       (hints.oldestMs !== undefined && from <= hints.oldestMs)
     ) {
-      break;
+      // Past the lookup's start or the oldest event known: what is left is the last window.
+      this.finished = true;
+      return this.upper === undefined ? {} : { toMs: this.upper };
     }
-    yield upper === undefined ? { fromMs: from } : { fromMs: from, toMs: upper };
-    upper = from;
-    span *= WINDOW_GROWTH;
+    const window = this.upper === undefined ? { fromMs: from } : { fromMs: from, toMs: this.upper };
+    this.upper = from;
+    return window;
   }
-  yield upper === undefined ? {} : { toMs: upper };
+
+  private nextReach(found: number): number {
+    if (found <= 0) return this.reach * EMPTY_WINDOW_GROWTH;
+    // At the rate seen so far, with a quarter to spare.
+    const estimate = Math.ceil(this.reach * (this.wanted / found) * 1.25);
+    return Math.max(this.reach * WINDOW_GROWTH, estimate);
+  }
 }
 
 /**

@@ -1,0 +1,145 @@
+/*
+ * Current ClickHouse (26.7, embedded: npm `chdb`), for what 18.16 cannot do (issue 14): free text
+ * through the text index the collector adds on 26.2+. The lookup workload's events are filled
+ * through the store's insertPacked, then the lookup cases run in process (store.lookup: no HTTP,
+ * no collector — chdb lives in the process that opens it). Baselines in the same run: free text by
+ * a scan (a store on the same data with the text index turned off matches with position(), which
+ * no index answers), and the fill rate of the same events into a database without the index.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { parseFilter } from '../src/api/query-params.js';
+import { ClickHouseEventStore } from '../src/store/clickhouse/clickhouse-event-store.js';
+import type { ClickHouseStoreOptions } from '../src/store/clickhouse/clickhouse-event-store.js';
+import { toEventRow } from '../src/store/event-row.js';
+import { packRows } from '../src/store/packed-rows.js';
+import { FILL_ROWS_PER_INSERT } from './clickhouse-bench.js';
+import type { LookupResult } from './lookup-bench.js';
+import { LOOKUP_CASES, lookupEventBatches } from './lookup-bench.js';
+import { percentile } from './statistics.js';
+
+export interface ChdbResult {
+  version: string;
+  /** Rows/s filling the text-indexed database, and the same events into one without the index. */
+  indexedFillRowsPerSecond: number;
+  indexedFillSeconds: number;
+  plainFillRowsPerSecond: number | undefined;
+  results: LookupResult[];
+  /** The free-text cases by a scan, on the same data. */
+  scanResults: LookupResult[];
+  dataBytesPerEvent: number;
+  textIndexBytesPerEvent: number;
+}
+
+type Connection = ClickHouseStoreOptions['connection'];
+
+async function fill(
+  connection: Connection,
+  database: string,
+  total: number,
+  textIndex: boolean,
+): Promise<number> {
+  const store = await ClickHouseEventStore.open({ connection, database, textIndex });
+  const started = performance.now();
+  try {
+    for (const events of lookupEventBatches(total, FILL_ROWS_PER_INSERT)) {
+      await store.insertPacked([packRows(events.map(toEventRow))]);
+    }
+  } finally {
+    await store.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function timeCases(
+  store: ClickHouseEventStore,
+  cases: typeof LOOKUP_CASES,
+  runs: number,
+): Promise<LookupResult[]> {
+  const results: LookupResult[] = [];
+  for (const lookup of cases) {
+    const filter = parseFilter(Object.fromEntries(new URLSearchParams(lookup.query)));
+    const timings: number[] = [];
+    let returned = 0;
+    for (let run = 0; run < runs + 3; run++) {
+      const started = performance.now();
+      const page = await store.lookup({ filter, limit: 50 });
+      if (run >= 3) timings.push(performance.now() - started);
+      returned = page.records.length;
+    }
+    results.push({
+      name: lookup.name,
+      p50Ms: percentile(timings, 50),
+      p95Ms: percentile(timings, 95),
+      returned,
+    });
+  }
+  return results;
+}
+
+export async function measureChdb(
+  total: number,
+  runs: number,
+  compareFill: boolean,
+  log: (message: string) => void,
+): Promise<ChdbResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'crumbtrail-bench-chdb-'));
+  const chdb = createChdbConnection({ path: dir });
+  // The chdb connection is typed against @clickhouse/client-common's copy of the interface.
+  const connection = chdb as unknown as Connection;
+  const client = createClient({ connection });
+  try {
+    const [row] = await (
+      await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+    ).json<{
+      v: string;
+    }>();
+    log(`chdb: filling ${total} events with the text index…`);
+    const indexedSeconds = await fill(connection, 'bench_indexed', total, true);
+    let plainSeconds: number | undefined;
+    if (compareFill) {
+      log(`chdb: filling ${total} events without it…`);
+      plainSeconds = await fill(connection, 'bench_plain', total, false);
+      await client.command({ query: 'DROP DATABASE bench_plain' });
+    }
+    log('chdb: lookups…');
+    const indexed = await ClickHouseEventStore.open({ connection, database: 'bench_indexed' });
+    const scanning = await ClickHouseEventStore.open({
+      connection,
+      database: 'bench_indexed',
+      textIndex: false,
+    });
+    try {
+      const results = await timeCases(indexed, LOOKUP_CASES, runs);
+      const freeText = LOOKUP_CASES.filter((lookup) => lookup.query.startsWith('q='));
+      const scanResults = await timeCases(scanning, freeText, runs);
+      const [size] = await (
+        await client.query({
+          query: `SELECT sum(data_compressed_bytes) AS data, sum(secondary_indices_compressed_bytes) AS text
+                  FROM system.parts WHERE active AND database = 'bench_indexed' AND table = 'events'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ data: string | number; text: string | number }>();
+      return {
+        version: row?.v ?? 'unknown',
+        indexedFillRowsPerSecond: total / indexedSeconds,
+        indexedFillSeconds: indexedSeconds,
+        plainFillRowsPerSecond: plainSeconds === undefined ? undefined : total / plainSeconds,
+        results,
+        scanResults,
+        dataBytesPerEvent: Number(size?.data ?? Number.NaN) / total,
+        textIndexBytesPerEvent: Number(size?.text ?? Number.NaN) / total,
+      };
+    } finally {
+      await indexed.close();
+      await scanning.close();
+    }
+  } finally {
+    await client.close();
+    await chdb.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
