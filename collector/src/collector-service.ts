@@ -112,6 +112,7 @@ export async function startCollector(
   const metrics = new CollectorMetrics(
     () => queue.depth,
     () => ({ exports: bodyBudget.exportsInProgress, bytes: bodyBudget.bytesHeld }),
+    store.textIndexBacklog?.bind(store),
   );
   const queue = new WriteQueue(store, {
     maxPendingEvents: config.maxQueueEvents,

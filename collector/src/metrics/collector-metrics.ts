@@ -73,7 +73,11 @@ export class CollectorMetrics {
     registers: [this.registry],
   });
 
-  constructor(queueDepth: () => number, exportsInProgress: () => { exports: number; bytes: number }) {
+  constructor(
+    queueDepth: () => number,
+    exportsInProgress: () => { exports: number; bytes: number },
+    textIndexBacklog?: () => Promise<number>,
+  ) {
     new Gauge({
       name: 'crumbtrail_store_queue_depth',
       help: 'Events accepted and waiting for a store commit.',
@@ -98,6 +102,20 @@ export class CollectorMetrics {
         this.set(exportsInProgress().bytes);
       },
     });
+    if (textIndexBacklog !== undefined) {
+      new Gauge({
+        name: 'crumbtrail_text_index_backlog_events',
+        help: 'Stored events the free-text index has not taken in yet (built when the writer is idle; free text scans these).',
+        registers: [this.registry],
+        async collect() {
+          try {
+            this.set(await textIndexBacklog());
+          } catch {
+            // A scrape must not fail for it (the store closing, a slow read): the last value stays.
+          }
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -195,6 +195,11 @@ export interface EventStore {
   secret(name: string): Promise<Buffer>;
   /** Resolves when the engine can serve reads. */
   ping(): Promise<void>;
+  /**
+   * Committed events a free-text index the store keeps itself has not taken in yet (each free-text
+   * lookup scans them); absent where the engine indexes as it writes, or not at all.
+   */
+  textIndexBacklog?(): Promise<number>;
 
   close(): Promise<void>;
 }

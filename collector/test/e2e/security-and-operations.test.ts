@@ -80,6 +80,7 @@ describe('tokens, health and metrics', () => {
       'crumbtrail_store_commit_duration_seconds_bucket',
       'crumbtrail_store_queue_depth',
       'crumbtrail_api_request_duration_seconds_bucket',
+      'crumbtrail_text_index_backlog_events',
     ]) {
       assert.match(text, new RegExp(`^${name}`, 'm'), name);
     }

@@ -198,17 +198,20 @@ describe('SQLite free text', () => {
 
     it('before anything is indexed (every event in the unindexed tail)', async () => {
       assert.equal(indexedRows(path), 0);
+      assert.equal(await store.textIndexBacklog(), EVENTS.length + FILLER.length);
       await expectModel(store, 'unindexed');
     });
 
     it('with part of the events indexed', async () => {
       assert.equal(await store.indexText(3), 3);
+      assert.equal(await store.textIndexBacklog(), EVENTS.length + FILLER.length - 3);
       await expectModel(store, 'partly indexed');
     });
 
     it('with every event indexed, and new events after it', async () => {
       while ((await store.indexText(1000)) > 0);
       assert.equal(indexedRows(path), EVENTS.length + FILLER.length);
+      assert.equal(await store.textIndexBacklog(), 0);
       await expectModel(store, 'indexed');
       await store.insert([
         storedEvent({
@@ -217,6 +220,7 @@ describe('SQLite free text', () => {
           requestParameters: JSON.stringify({ note: 'req-4242 late' }),
         }),
       ]);
+      assert.equal(await store.textIndexBacklog(), 1, 'the late event waits for the writer');
       await expectModel(store, 'indexed, one late event');
     });
 

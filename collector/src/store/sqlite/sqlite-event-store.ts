@@ -41,7 +41,7 @@ import type { SqliteOpenOptions } from './sqlite-database.js';
 import { SqliteThreadClient } from './sqlite-thread-client.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { StatementCache } from './statement-cache.js';
-import { TEXT_CANDIDATES, TEXT_INDEX_STEP_ROWS } from './text-index.js';
+import { TEXT_CANDIDATES, TEXT_INDEX_HIGH_WATER, TEXT_INDEX_STEP_ROWS } from './text-index.js';
 import type { TextIndexing } from './sqlite-thread-protocol.js';
 
 export interface SqliteStoreOptions extends SqliteOpenOptions {
@@ -245,6 +245,15 @@ export class SqliteEventStore implements EventStore {
       Math.max(1, PAGE_TEXT_CHARS - used),
     );
     return { rows: [...recent.rows, ...older.rows], stoppedEarly: older.stoppedEarly };
+  }
+
+  async textIndexBacklog(): Promise<number> {
+    const rows = (await this.runner.query(
+      `SELECT count(*) AS n FROM events
+       WHERE seq > coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE name = ?), 0)`,
+      [TEXT_INDEX_HIGH_WATER],
+    )) as { n: number }[];
+    return rows[0]?.n ?? 0;
   }
 
   /** Indexes up to maxRows events not yet in the free-text index now; returns how many. */
