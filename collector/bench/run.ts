@@ -10,6 +10,7 @@
  * BENCH_CLICKHOUSE_EVENTS (default 1,000,000) the ClickHouse lookup store, BENCH_CHDB_EVENTS
  * (default 1,000,000) the embedded current ClickHouse one (BENCH_CHDB_COMPARE_FILL=0 skips filling
  * the same events again without the text index, for large runs).
+ * BENCH_LOOKUP_RUNS (default 40) the timed runs per lookup case in every lookup section.
  * BENCH_SECTIONS=clickhouse,lookup (a comma-separated subset of SECTIONS) runs only those sections.
  */
 import {
@@ -39,6 +40,8 @@ const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
 const trailEvents = Number(process.env.BENCH_TRAIL_EVENTS ?? 200_000);
 const clickhouseEvents = Number(process.env.BENCH_CLICKHOUSE_EVENTS ?? 1_000_000);
 const chdbEvents = Number(process.env.BENCH_CHDB_EVENTS ?? 1_000_000);
+/** Timed runs per lookup case (after 3 warm-up runs). */
+const lookupRuns = Number(process.env.BENCH_LOOKUP_RUNS ?? 40);
 const SECTIONS = [
   'decode',
   'ingest',
@@ -212,7 +215,7 @@ if (runs('lookup')) {
     target: '',
   });
   log('lookups…');
-  const lookups = await measureLookups(filled.path, 40);
+  const lookups = await measureLookups(filled.path, lookupRuns);
   for (const result of lookups.results) {
     rows.push(
       lookupRow(
@@ -294,7 +297,7 @@ async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Prom
       });
     }
     log(`clickhouse: filling a database with ${formatNumber(clickhouseEvents)} events…`);
-    const lookups = await measureClickHouseLookups(server, clickhouseEvents, 40, log);
+    const lookups = await measureClickHouseLookups(server, clickhouseEvents, lookupRuns, log);
     result.push({
       section,
       measure: `fill, ${formatNumber(clickhouseEvents)} events (map + insertPacked, ${formatNumber(FILL_ROWS_PER_INSERT)}-row inserts)`,
@@ -327,7 +330,7 @@ async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Prom
 
 /** Current ClickHouse (chdb 26.7): lookups in process, free text through the text index. */
 async function chdbRows(): Promise<ResultRow[]> {
-  const chdb = await measureChdb(chdbEvents, 40, process.env.BENCH_CHDB_COMPARE_FILL !== '0', log);
+  const chdb = await measureChdb(chdbEvents, lookupRuns, process.env.BENCH_CHDB_COMPARE_FILL !== '0', log);
   const section = `chdb ${chdb.version}`;
   const result: ResultRow[] = [
     {
