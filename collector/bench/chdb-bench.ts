@@ -18,7 +18,7 @@ import { toEventRow } from '../src/store/event-row.js';
 import { packRows } from '../src/store/packed-rows.js';
 import { FILL_ROWS_PER_INSERT } from './clickhouse-bench.js';
 import type { LookupResult } from './lookup-bench.js';
-import { LOOKUP_CASES, lookupEventBatches } from './lookup-bench.js';
+import { LOOKUP_CASES, lookupEventBatches, queryOf } from './lookup-bench.js';
 import { percentile } from './statistics.js';
 
 export interface ChdbResult {
@@ -61,10 +61,10 @@ async function timeCases(
 ): Promise<LookupResult[]> {
   const results: LookupResult[] = [];
   for (const lookup of cases) {
-    const filter = parseFilter(Object.fromEntries(new URLSearchParams(lookup.query)));
     const timings: number[] = [];
     let returned = 0;
     for (let run = 0; run < runs + 3; run++) {
+      const filter = parseFilter(Object.fromEntries(new URLSearchParams(queryOf(lookup, run))));
       const started = performance.now();
       const page = await store.lookup({ filter, limit: 50 });
       if (run >= 3) timings.push(performance.now() - started);
