@@ -260,7 +260,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       assert.equal(lost, undefined);
     });
 
-    it('answers free text through a text index where the server has them (unless turned off), and scans where not', async () => {
+    it('answers free text and rare values through skip indexes where the server has them, and scans where not', async () => {
       const store = await engine.open('text_index');
       const client = engine.client();
       const [row] = await (
@@ -287,6 +287,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         return;
       }
       assert.match(created, /INDEX record_text lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(3\)\)/);
+      assert.match(created, /INDEX lookup_resource_names resource_names TYPE bloom_filter GRANULARITY 1/);
       // The free-text condition the store sends is one the index answers (not a scan).
       const where = filterToClickHouse(filter({}, { text: 'HAYSTACK-42' }), 'indexed');
       const plan = await (
@@ -296,6 +297,19 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         })
       ).text();
       assert.match(plan, /Name: record_text/);
+      // So are a resource-name filter's, and an access key's (bloom filters).
+      for (const [fields, index] of [
+        [{ resourceName: ['bucket-7'] }, 'lookup_resource_names'],
+        [{ accessKeyId: ['AKIA7'] }, 'lookup_access_key_id'],
+      ] as const) {
+        const byValue = await (
+          await client.query({
+            query: `EXPLAIN indexes = 1 SELECT event_id FROM text_index.events WHERE ${filterToClickHouse(filter(fields), 'indexed')}`,
+            format: 'TabSeparatedRaw',
+          })
+        ).text();
+        assert.match(byValue, new RegExp(`Name: ${index}`), index);
+      }
       // Turned off, none is added, and free text still finds the same event (by a scan).
       const unindexed = await engine.open('text_no_index', { textIndex: false });
       await unindexed.insert([
@@ -304,7 +318,8 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       const plain = await (
         await client.query({ query: 'SHOW CREATE TABLE text_no_index.events', format: 'TabSeparatedRaw' })
       ).text();
-      assert.doesNotMatch(plain, /INDEX/);
+      assert.doesNotMatch(plain, /record_text/);
+      assert.match(plain, /INDEX lookup_username/, 'the small bloom filters stay');
       assert.deepEqual(
         names(await unindexed.lookup({ filter: filter({}, { text: 'haystack-42' }), limit: 10 })),
         ['Needle'],

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { LOOKUP_FIELDS } from '../../src/store/event-store.js';
 import type { EventFilter } from '../../src/store/event-store.js';
 import { containsPattern, filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
-import type { TextMatch } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
+import type { QueryForm } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
 import { fullDdl, supportsTextIndex } from '../../src/store/clickhouse/clickhouse-schema.js';
 import { CommitSequence, SLOTS_PER_MS } from '../../src/store/clickhouse/commit-sequence.js';
 import { sqlInteger, sqlString } from '../../src/store/clickhouse/sql-literal.js';
@@ -55,18 +55,18 @@ function everyFilter(value: string): EventFilter {
 
 describe('ClickHouse SQL', () => {
   // Both forms of free text: 18.16's position() and the LIKE a text index answers.
-  const textMatches = ['position', 'indexed'] as const;
-  const reference = (textMatch: TextMatch): string =>
-    shape(filterToClickHouse(everyFilter('plain'), textMatch));
+  const queryForms = ['plain', 'indexed'] as const;
+  const reference = (queryForm: QueryForm): string =>
+    shape(filterToClickHouse(everyFilter('plain'), queryForm));
 
   it('keeps the query shape for hostile values in every filter', () => {
-    for (const textMatch of textMatches) {
-      assert.ok(!reference(textMatch).includes('unterminated'));
+    for (const queryForm of queryForms) {
+      assert.ok(!reference(queryForm).includes('unterminated'));
       for (const value of HOSTILE_VALUES) {
         assert.equal(
-          shape(filterToClickHouse(everyFilter(value), textMatch)),
-          reference(textMatch),
-          `${textMatch}: ${JSON.stringify(value)}`,
+          shape(filterToClickHouse(everyFilter(value), queryForm)),
+          reference(queryForm),
+          `${queryForm}: ${JSON.stringify(value)}`,
         );
       }
     }
@@ -76,9 +76,9 @@ describe('ClickHouse SQL', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary', maxLength: 60 }),
-        fc.constantFrom(...textMatches),
-        (value, textMatch) => {
-          assert.equal(shape(filterToClickHouse(everyFilter(value), textMatch)), reference(textMatch));
+        fc.constantFrom(...queryForms),
+        (value, queryForm) => {
+          assert.equal(shape(filterToClickHouse(everyFilter(value), queryForm)), reference(queryForm));
         },
       ),
       { numRuns: 2000 },
@@ -135,9 +135,13 @@ describe('ClickHouse SQL', () => {
     assert.match(cluster, /ReplicatedSummingMergeTree/);
   });
 
-  it('prints the free-text index commented out, so the whole DDL runs on any version', () => {
+  it('prints the skip indexes commented out, so the whole DDL runs on any version', () => {
     const single = fullDdl({ database: 'audit' });
     assert.match(single, /^-- ALTER TABLE audit\.events$/m);
+    assert.match(
+      single,
+      /^-- ADD INDEX IF NOT EXISTS lookup_resource_names resource_names TYPE bloom_filter GRANULARITY 1,$/m,
+    );
     assert.match(
       single,
       /^-- ADD INDEX IF NOT EXISTS record_text lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(3\)\);$/m,
@@ -147,6 +151,16 @@ describe('ClickHouse SQL', () => {
       fullDdl({ database: 'audit', cluster: 'prod' }),
       /^-- ALTER TABLE audit\.events_local ON CLUSTER prod$/m,
     );
+  });
+
+  it('adds the resource-name test a bloom filter answers in the indexed form only', () => {
+    const byName = { fields: { resourceName: ['bucket-1', "it's"] } };
+    assert.match(
+      filterToClickHouse(byName, 'indexed'),
+      /hasAny\(resource_names, \['bucket-1', 'it\\x27s'\]\)/,
+    );
+    assert.doesNotMatch(filterToClickHouse(byName), /hasAny/);
+    assert.doesNotMatch(filterToClickHouse({ fields: { resourceType: ['Bucket'] } }, 'indexed'), /hasAny/);
   });
 
   it('knows which servers have text indexes (generally available from 26.2)', () => {

@@ -39,9 +39,14 @@ import type { PackedRows } from '../packed-rows.js';
 import { unpackRows } from '../packed-rows.js';
 import { storeErrorOf } from './clickhouse-errors.js';
 import { columnOf, filterToClickHouse, isResourceField, RESOURCE_ARRAYS } from './clickhouse-filter-sql.js';
-import type { TextMatch } from './clickhouse-filter-sql.js';
+import type { QueryForm } from './clickhouse-filter-sql.js';
 import { migrateClickHouse } from './clickhouse-migrate.js';
-import { checkIdentifier, partitionedTables, supportsTextIndex, textIndexDdl } from './clickhouse-schema.js';
+import {
+  checkIdentifier,
+  partitionedTables,
+  searchIndexDdl,
+  supportsTextIndex,
+} from './clickhouse-schema.js';
 import type { SchemaTarget } from './clickhouse-schema.js';
 import { CommitSequence } from './commit-sequence.js';
 import { ClickHouseLease } from './clickhouse-lease.js';
@@ -144,8 +149,8 @@ export class ClickHouseEventStore implements EventStore {
   private stateVersion = 0;
   /** Newest/oldest event times seen: where lookups start their windows (hints, see time-windows.ts). */
   private readonly extent = new TimeExtent();
-  /** How free text is matched here: set once the server's version is known. */
-  private textMatch: TextMatch = 'position';
+  /** The query form the server's indexes answer: set once its version is known. */
+  private queryForm: QueryForm = 'plain';
   private closed = false;
   private readonly ownsConnection: boolean;
   private readonly wantsTextIndex: boolean;
@@ -182,7 +187,7 @@ export class ClickHouseEventStore implements EventStore {
     const store = new ClickHouseEventStore(options);
     try {
       await store.guard(() => migrateClickHouse(store.client, store.target));
-      await store.guard(() => store.ensureTextIndex());
+      await store.guard(() => store.ensureSearchIndexes());
       await store.readTimeExtent();
     } catch (error) {
       await store.close();
@@ -191,14 +196,13 @@ export class ClickHouseEventStore implements EventStore {
     return store;
   }
 
-  /** On servers with text indexes, free text is matched in the form the index answers. */
-  private async ensureTextIndex(): Promise<void> {
-    if (!this.wantsTextIndex) return;
+  /** On servers with text indexes (26.2+): the skip indexes, and queries in the form they answer. */
+  private async ensureSearchIndexes(): Promise<void> {
     const result = await this.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
     const [row] = await result.json<{ version?: string }>();
     if (!supportsTextIndex(row?.version ?? '')) return;
-    await this.client.command({ query: textIndexDdl(this.target) });
-    this.textMatch = 'indexed';
+    await this.client.command({ query: searchIndexDdl(this.target, { textIndex: this.wantsTextIndex }) });
+    this.queryForm = 'indexed';
   }
 
   /**
@@ -293,7 +297,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async lookup(request: LookupRequest): Promise<LookupPage> {
-    const conditions = [filterToClickHouse(request.filter, this.textMatch)];
+    const conditions = [filterToClickHouse(request.filter, this.queryForm)];
     let upperMs = request.filter.endTimeMs;
     if (request.cursor !== undefined) {
       const position = parseCursor(request.cursor);
@@ -409,7 +413,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async distinctValues(field: LookupField, filter: EventFilter, limit: number): Promise<ValueCount[]> {
-    const where = filterToClickHouse(filter, this.textMatch);
+    const where = filterToClickHouse(filter, this.queryForm);
     const inner = isResourceField(field)
       ? `SELECT arrayJoin(${RESOURCE_ARRAYS[field]}) AS value FROM ${this.table('events')} FINAL WHERE ${where}`
       : `SELECT ${field === 'readOnly' ? 'toString(read_only)' : columnOf(field)} AS value FROM ${this.table('events')} FINAL WHERE ${where}`;
@@ -429,7 +433,7 @@ export class ClickHouseEventStore implements EventStore {
     stepMs: number,
     grouping?: { groupBy: LookupField; maxGroups: number },
   ): Promise<CallCount[]> {
-    const where = filterToClickHouse(filter, this.textMatch);
+    const where = filterToClickHouse(filter, this.queryForm);
     const step = sqlInteger(Math.max(1, Math.trunc(stepMs)));
     const bucket = `intDiv(event_time_ms, ${step}) * ${step}`;
     const events = `${this.table('events')} FINAL`;

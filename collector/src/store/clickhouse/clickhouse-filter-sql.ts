@@ -47,18 +47,18 @@ export function jsonTextNeedle(text: string): string {
 }
 
 /**
- * How free text is matched: `position` everywhere (18.16 too); `indexed` as a LIKE on the lowered
- * record, the form a text index on `lowerUTF8(record)` answers (ClickHouse 26.2+, see
- * clickhouse-schema.ts). Both are a case-insensitive substring match of the same needle.
+ * `plain` runs everywhere (18.16 too). `indexed` is the form the skip indexes of current servers
+ * answer (26.2+, clickhouse-schema.ts): free text as a LIKE on the lowered record (text index), and
+ * a resource-name filter also as hasAny() on the names (bloom filter). The matches are the same.
  */
-export type TextMatch = 'position' | 'indexed';
+export type QueryForm = 'plain' | 'indexed';
 
 /** A LIKE pattern matching `text` anywhere: its wildcards and the escape character taken literally. */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
-export function filterToClickHouse(filter: EventFilter, textMatch: TextMatch = 'position'): string {
+export function filterToClickHouse(filter: EventFilter, queryForm: QueryForm = 'plain'): string {
   const conditions: string[] = [];
   if (filter.startTimeMs !== undefined) conditions.push(`event_time_ms >= ${sqlInteger(filter.startTimeMs)}`);
   if (filter.endTimeMs !== undefined) conditions.push(`event_time_ms <= ${sqlInteger(filter.endTimeMs)}`);
@@ -86,6 +86,11 @@ export function filterToClickHouse(filter: EventFilter, textMatch: TextMatch = '
     conditions.push(
       `arrayExists((${variables}) -> ${test}, ${resourceTerms.map((term) => term.array).join(', ')})`,
     );
+    const names = resourceTerms.find((term) => term.array === RESOURCE_ARRAYS.resourceName);
+    // Implied by the arrayExists above; a bloom filter can answer it, a lambda it cannot.
+    if (queryForm === 'indexed' && names !== undefined) {
+      conditions.push(`hasAny(${names.array}, [${names.values.map(sqlString).join(', ')}])`);
+    }
   }
   if (filter.fields.eventCategory === undefined || filter.fields.eventCategory.length === 0) {
     conditions.push(`event_category != ${sqlString(EVENT_CATEGORY_INSIGHT)}`);
@@ -93,7 +98,7 @@ export function filterToClickHouse(filter: EventFilter, textMatch: TextMatch = '
   if (filter.text !== undefined && filter.text.length > 0) {
     const needle = jsonTextNeedle(filter.text);
     conditions.push(
-      textMatch === 'indexed'
+      queryForm === 'indexed'
         ? `lowerUTF8(record) LIKE lowerUTF8(${sqlString(containsPattern(needle))})`
         : `positionCaseInsensitiveUTF8(record, ${sqlString(needle)}) > 0`,
     );
