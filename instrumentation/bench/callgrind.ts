@@ -17,10 +17,14 @@
  * in, default a new temporary one) shape the run; the servers' BENCH_SERVER_EXPORT and
  * BENCH_SERVER_ACTIVATE (server.ts) pass through, to take a variant's cost apart. Look inside a
  * variant with `callgrind_annotate --inclusive=yes <folder>/<variant>.<pid>.1-01` (V8's builtins and
- * Node's C++ are named; JIT-compiled JavaScript is not). About 1–2 minutes a variant.
+ * Node's C++ are named; JIT-compiled JavaScript is not). BENCH_CALLGRIND_PROFILE=1 names it too:
+ * the servers run with --perf-basic-prof (a few per cent more instructions, so not for the counts)
+ * and each variant's instructions per request are written by source file to
+ * <folder>/<variant>.<pid>.by-file.txt, JavaScript functions with what their code executed itself,
+ * V8's builtins and runtime, GC and Node's C++ in groups of their own. About 1 minute a variant.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,6 +67,80 @@ function instructionsIn(file: string): number {
   return Number(match[1]);
 }
 
+/** Code ranges of JIT-compiled functions, from V8's --perf-basic-prof map ("addr size name"). */
+function perfMap(pid: number): { start: number; end: number; name: string }[] {
+  const ranges = readFileSync(`/tmp/perf-${pid}.map`, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [start = '0', size = '0', ...name] = line.split(' ');
+      return {
+        start: parseInt(start, 16),
+        end: parseInt(start, 16) + parseInt(size, 16),
+        name: name.join(' '),
+      };
+    });
+  return ranges.sort((a, b) => a.start - b.start);
+}
+
+function nameAt(ranges: ReturnType<typeof perfMap>, address: number): string | undefined {
+  let low = 0;
+  let high = ranges.length - 1;
+  let found: string | undefined;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const range = ranges[middle]!;
+    if (range.start <= address) {
+      if (address < range.end) found = range.name; // later entries (recompiled code) win
+      low = middle + 1;
+    } else high = middle - 1;
+  }
+  return found;
+}
+
+/** Which part of the stack a function belongs to, for the by-file breakdown. */
+function groupOf(name: string): string {
+  const js = /^JS:[*~^]?\S*\s+(.+?)(?::\d+:\d+)?$/.exec(name);
+  if (js !== null) {
+    const file = js[1]!;
+    const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?:build\/(?:src|esm|esnext)\/)?(.*)$/.exec(file);
+    if (inPackage !== null) return `${inPackage[1]} ${inPackage[2]}`;
+    const own = /instrumentation\/(src|bench)\/(.*)$/.exec(file);
+    if (own !== null) return `crumbtrail ${own[1]}/${own[2]}`;
+    return file.startsWith('node:') ? file : `js ${file}`;
+  }
+  if (/Scaveng|Heap::|MarkCompact|Sweeper|Evacuat|GCTracer|MemoryAllocator/.test(name)) return 'V8 GC';
+  if (name.startsWith('Builtins_') || name.startsWith('v8::') || name.startsWith('Runtime_')) {
+    return 'V8 builtins and runtime';
+  }
+  if (name.startsWith('node::') || name.includes('uv_') || name.includes('llhttp'))
+    return 'Node C++ / libuv / llhttp';
+  return 'other native (libc, …)';
+}
+
+/** Self instructions per request by source file (JIT code named from the perf map). */
+async function byFile(file: string, pid: number, requests: number): Promise<string> {
+  const { stdout } = await run('callgrind_annotate', ['--threshold=100', file], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ranges = perfMap(pid);
+  const groups = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*([\d,]+)\s+\([^)]*\)\s+(\S+?):(.*?)(?:\s+\[[^\]]*\])?$/.exec(line);
+    if (match === null || line.includes('PROGRAM TOTALS')) continue;
+    const cost = Number(match[1]!.replace(/,/g, ''));
+    const fn = match[3]!.replace(/'\d+$/, '');
+    const address = /^0x([0-9a-f]+)$/.exec(fn);
+    const name = address === null ? fn : (nameAt(ranges, parseInt(address[1]!, 16)) ?? 'unnamed JIT code');
+    const group = groupOf(name);
+    groups.set(group, (groups.get(group) ?? 0) + cost);
+  }
+  return [...groups]
+    .sort((a, b) => b[1] - a[1])
+    .map(([group, cost]) => `${(cost / requests).toFixed(0).padStart(8)}  ${group}`)
+    .join('\n');
+}
+
 interface Count {
   variant: Variant;
   perRequest: number;
@@ -78,17 +156,24 @@ async function countVariant(
   requests: number,
   concurrency: number,
 ): Promise<Count> {
-  const server = Child.start<ServerCommand, ServerMessage>('./server.ts', [variant, sinkUrl, '0'], [], {
-    command: 'valgrind',
-    args: [
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      // One file per thread: the figure is the main thread's (the libuv and V8 platform threads
-      // do the GC's and the file system's work, which no variant here should differ in much).
-      '--separate-threads=yes',
-      `--callgrind-out-file=${join(folder, `${variant}.%p`)}`,
-    ],
-  });
+  const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
+  const nodeFlags = profile ? ['--perf-basic-prof'] : [];
+  const server = Child.start<ServerCommand, ServerMessage>(
+    './server.ts',
+    [variant, sinkUrl, '0'],
+    nodeFlags,
+    {
+      command: 'valgrind',
+      args: [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        // One file per thread: the figure is the main thread's (the libuv and V8 platform threads
+        // do the GC's and the file system's work, which no variant here should differ in much).
+        '--separate-threads=yes',
+        `--callgrind-out-file=${join(folder, `${variant}.%p`)}`,
+      ],
+    },
+  );
   const pid = server.process.pid;
   if (pid === undefined) throw new Error(`${variant}: valgrind did not start`);
   const control = (...args: string[]): Promise<unknown> => run('callgrind_control', [...args, String(pid)]);
@@ -123,6 +208,11 @@ async function countVariant(
   const files = readdirSync(folder).filter((name) => name.startsWith(`${variant}.${pid}.1-`));
   if (!files.includes(`${variant}.${pid}.1-01`)) {
     throw new Error(`${variant}: no main-thread dump in ${folder} (${files.join(', ')})`);
+  }
+  if (profile) {
+    const breakdown = join(folder, `${variant}.${pid}.by-file.txt`);
+    writeFileSync(breakdown, `${await byFile(mainThreadFile, pid, requests)}\n`);
+    log(`${variant}: instructions per request by source file in ${breakdown}`);
   }
   return { variant, perRequest: instructionsIn(mainThreadFile) / requests, mainThreadFile };
 }
