@@ -18,10 +18,10 @@
  * BENCH_SERVER_ACTIVATE (server.ts) pass through, to take a variant's cost apart. Look inside a
  * variant with `callgrind_annotate --inclusive=yes <folder>/<variant>.<pid>.1-01` (V8's builtins and
  * Node's C++ are named; JIT-compiled JavaScript is not). BENCH_CALLGRIND_PROFILE=1 names it too:
- * the servers run with --perf-basic-prof (a few per cent more instructions, so not for the counts)
- * and each variant's instructions per request are written by source file to
- * <folder>/<variant>.<pid>.by-file.txt, JavaScript functions with what their code executed itself,
- * V8's builtins and runtime, GC and Node's C++ in groups of their own. About 1 minute a variant.
+ * the servers run with --perf-basic-prof (V8 writes where it put each compiled function) and each
+ * variant's instructions per request are written by JavaScript source file to
+ * <folder>/<variant>.<pid>.by-file.txt (callgrind-profile.ts says how). Its totals came out within
+ * 1 k of the plain counts here, but take the counts from a run without it. About 1 minute a variant.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import type { ClientCommand, ClientMessage, ServerCommand, ServerMessage, Varian
 import { VARIANTS } from './protocol.js';
 import type { ClientChild } from './run.js';
 import { Child, EXPECTED_SCOPE, LABEL, load } from './run.js';
+import { costBySourceFile } from './callgrind-profile.js';
 import { startSink } from './sink.js';
 
 const run = promisify(execFile);
@@ -67,80 +68,6 @@ function instructionsIn(file: string): number {
   return Number(match[1]);
 }
 
-/** Code ranges of JIT-compiled functions, from V8's --perf-basic-prof map ("addr size name"). */
-function perfMap(pid: number): { start: number; end: number; name: string }[] {
-  const ranges = readFileSync(`/tmp/perf-${pid}.map`, 'utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const [start = '0', size = '0', ...name] = line.split(' ');
-      return {
-        start: parseInt(start, 16),
-        end: parseInt(start, 16) + parseInt(size, 16),
-        name: name.join(' '),
-      };
-    });
-  return ranges.sort((a, b) => a.start - b.start);
-}
-
-function nameAt(ranges: ReturnType<typeof perfMap>, address: number): string | undefined {
-  let low = 0;
-  let high = ranges.length - 1;
-  let found: string | undefined;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const range = ranges[middle]!;
-    if (range.start <= address) {
-      if (address < range.end) found = range.name; // later entries (recompiled code) win
-      low = middle + 1;
-    } else high = middle - 1;
-  }
-  return found;
-}
-
-/** Which part of the stack a function belongs to, for the by-file breakdown. */
-function groupOf(name: string): string {
-  const js = /^JS:[*~^]?\S*\s+(.+?)(?::\d+:\d+)?$/.exec(name);
-  if (js !== null) {
-    const file = js[1]!;
-    const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?:build\/(?:src|esm|esnext)\/)?(.*)$/.exec(file);
-    if (inPackage !== null) return `${inPackage[1]} ${inPackage[2]}`;
-    const own = /instrumentation\/(src|bench)\/(.*)$/.exec(file);
-    if (own !== null) return `crumbtrail ${own[1]}/${own[2]}`;
-    return file.startsWith('node:') ? file : `js ${file}`;
-  }
-  if (/Scaveng|Heap::|MarkCompact|Sweeper|Evacuat|GCTracer|MemoryAllocator/.test(name)) return 'V8 GC';
-  if (name.startsWith('Builtins_') || name.startsWith('v8::') || name.startsWith('Runtime_')) {
-    return 'V8 builtins and runtime';
-  }
-  if (name.startsWith('node::') || name.includes('uv_') || name.includes('llhttp'))
-    return 'Node C++ / libuv / llhttp';
-  return 'other native (libc, …)';
-}
-
-/** Self instructions per request by source file (JIT code named from the perf map). */
-async function byFile(file: string, pid: number, requests: number): Promise<string> {
-  const { stdout } = await run('callgrind_annotate', ['--threshold=100', file], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const ranges = perfMap(pid);
-  const groups = new Map<string, number>();
-  for (const line of stdout.split('\n')) {
-    const match = /^\s*([\d,]+)\s+\([^)]*\)\s+(\S+?):(.*?)(?:\s+\[[^\]]*\])?$/.exec(line);
-    if (match === null || line.includes('PROGRAM TOTALS')) continue;
-    const cost = Number(match[1]!.replace(/,/g, ''));
-    const fn = match[3]!.replace(/'\d+$/, '');
-    const address = /^0x([0-9a-f]+)$/.exec(fn);
-    const name = address === null ? fn : (nameAt(ranges, parseInt(address[1]!, 16)) ?? 'unnamed JIT code');
-    const group = groupOf(name);
-    groups.set(group, (groups.get(group) ?? 0) + cost);
-  }
-  return [...groups]
-    .sort((a, b) => b[1] - a[1])
-    .map(([group, cost]) => `${(cost / requests).toFixed(0).padStart(8)}  ${group}`)
-    .join('\n');
-}
-
 interface Count {
   variant: Variant;
   perRequest: number;
@@ -157,7 +84,10 @@ async function countVariant(
   concurrency: number,
 ): Promise<Count> {
   const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
-  const nodeFlags = profile ? ['--perf-basic-prof'] : [];
+  // --perf-basic-prof also turns on V8's log: kept in the folder, not the working directory.
+  const nodeFlags = profile
+    ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(folder, `${variant}.v8.log`)}`]
+    : [];
   const server = Child.start<ServerCommand, ServerMessage>(
     './server.ts',
     [variant, sinkUrl, '0'],
@@ -211,7 +141,7 @@ async function countVariant(
   }
   if (profile) {
     const breakdown = join(folder, `${variant}.${pid}.by-file.txt`);
-    writeFileSync(breakdown, `${await byFile(mainThreadFile, pid, requests)}\n`);
+    writeFileSync(breakdown, `${costBySourceFile(mainThreadFile, `/tmp/perf-${pid}.map`, requests)}\n`);
     log(`${variant}: instructions per request by source file in ${breakdown}`);
   }
   return { variant, perRequest: instructionsIn(mainThreadFile) / requests, mainThreadFile };

@@ -3,6 +3,7 @@
  * request arrives (enriching the server span OpenTelemetry's http instrumentation already made,
  * else starting one), and record it when the response is sent, before that span ends.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, context, diag, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
@@ -24,7 +25,6 @@ import {
 } from './conventions.js';
 import type { HttpCallState } from './internal-types.js';
 import { Redactor } from './redaction.js';
-import { newRequestId } from './request-id.js';
 import { resolveCaller } from './caller-resolution.js';
 import { safeCall } from './safe-hooks.js';
 import { tracer } from './tracer.js';
@@ -104,7 +104,7 @@ export function beginHttpCall<Req, Res>(
   if (existing !== undefined) return existing;
   const method = (raw.method ?? 'GET').toUpperCase();
   const given = headerValue(raw, resolved.requestIdHeader);
-  const requestId = given !== undefined && SANE_REQUEST_ID.test(given) ? given : newRequestId();
+  const requestId = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
   if (resolved.responseRequestIdHeader !== false && !rawResponse.headersSent) {
     rawResponse.setHeader(resolved.responseRequestIdHeader, requestId);
   }
