@@ -53,7 +53,7 @@ const TARGET_OWN_MICROS = 3;
 const TARGET_RATIO_TO_HTTP_INSTRUMENTATION = 0.5;
 
 /** Which layer made the span active in the handler, per variant (checked before measuring). */
-const EXPECTED_SCOPE: Record<Variant, string> = {
+export const EXPECTED_SCOPE: Record<Variant, string> = {
   plain: 'none',
   'http-instrumentation': '@opentelemetry/instrumentation-http',
   crumbtrail: '@crumbtrail/instrumentation',
@@ -62,7 +62,7 @@ const EXPECTED_SCOPE: Record<Variant, string> = {
   'sdk-span+attributes': 'bench-sdk-span',
 };
 
-const LABEL: Record<Variant, string> = {
+export const LABEL: Record<Variant, string> = {
   plain: '(a) plain node:http',
   'http-instrumentation': '(b) instrumentation-http alone',
   crumbtrail: '(c) crumbtrail alone',
@@ -75,8 +75,14 @@ const log = (message: string): void => {
   process.stderr.write(`[bench:instrumentation] ${message}\n`);
 };
 
+/** A command the child's node runs under (e.g. valgrind and its flags), the child still forked. */
+export interface Launcher {
+  command: string;
+  args: string[];
+}
+
 /** A forked child answering one message per command. */
-class Child<Command, Message extends { type: string }> {
+export class Child<Command, Message extends { type: string }> {
   private readonly waiting: ((message: Message) => void)[] = [];
   private readonly early: Message[] = [];
 
@@ -92,9 +98,13 @@ class Child<Command, Message extends { type: string }> {
     script: string,
     args: string[],
     nodeFlags: string[] = [],
+    launcher?: Launcher,
   ): Child<C, M> {
+    const nodeArgs = ['--import', 'tsx', ...nodeFlags];
     const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
-      execArgv: ['--import', 'tsx', ...nodeFlags],
+      ...(launcher === undefined
+        ? { execArgv: nodeArgs }
+        : { execPath: launcher.command, execArgv: [...launcher.args, process.execPath, ...nodeArgs] }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Child<C, M>(child);
@@ -136,8 +146,8 @@ class Child<Command, Message extends { type: string }> {
   }
 }
 
-type ServerChild = Child<ServerCommand, ServerMessage>;
-type ClientChild = Child<ClientCommand, ClientMessage>;
+export type ServerChild = Child<ServerCommand, ServerMessage>;
+export type ClientChild = Child<ClientCommand, ClientMessage>;
 
 interface Measurement {
   micros: number;
@@ -146,7 +156,7 @@ interface Measurement {
   requestsPerSecond: number;
 }
 
-async function load(
+export async function load(
   client: ClientChild,
   port: number,
   path: string,

@@ -12,6 +12,13 @@
  * the traced ones with a NodeTracerProvider (AsyncLocalStorage context, W3C propagator) and a
  * BatchSpanProcessor exporting OTLP/HTTP protobuf to the orchestrator's sink. On `begin` and `end`
  * it reads its own CPU time, flushing every span first, so export cost is part of the figure.
+ *
+ * Two knobs, for taking the cost apart (callgrind.ts; never set by run.ts):
+ *   BENCH_SERVER_EXPORT=otlp (default) | serialize | none — send OTLP/HTTP protobuf as above; or
+ *     only serialise each batch to protobuf (the OTLP transform and encoding, no HTTP); or neither
+ *     (the spans are still started, ended and batched, then dropped);
+ *   BENCH_SERVER_ACTIVATE=no — the sdk-span variants start and end their span without making it
+ *     the active context for the handler (no context.with).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type * as NodeHttp from 'node:http';
@@ -19,9 +26,11 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SpanKind, context, trace } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -37,6 +46,11 @@ if (variant === undefined || sinkUrl === undefined || iterationsArgument === und
   throw new Error(`usage: server.ts <${VARIANTS.join('|')}> <sink URL> <spin iterations>`);
 }
 const spinIterations = Number(iterationsArgument);
+const exportMode = process.env.BENCH_SERVER_EXPORT ?? 'otlp';
+if (exportMode !== 'otlp' && exportMode !== 'serialize' && exportMode !== 'none') {
+  throw new Error(`BENCH_SERVER_EXPORT: "${exportMode}" is none of otlp, serialize, none`);
+}
+const activateSdkSpan = process.env.BENCH_SERVER_ACTIVATE !== 'no';
 
 function send(message: ServerMessage): void {
   process.send?.(message);
@@ -50,7 +64,14 @@ function startTracing(withHttpInstrumentation: boolean): void {
   const exportSpans = exporter.export.bind(exporter);
   exporter.export = (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
     exportedSpans += spans.length;
-    exportSpans(spans, done);
+    if (exportMode === 'otlp') {
+      exportSpans(spans, done);
+      return;
+    }
+    if (exportMode === 'serialize' && ProtobufTraceSerializer.serializeRequest(spans) === undefined) {
+      throw new Error('the OTLP serializer returned nothing');
+    }
+    done({ code: ExportResultCode.SUCCESS });
   };
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'bench' }),
@@ -115,6 +136,10 @@ function sdkSpanListener(withAttributes: boolean): RequestListener {
       }
       span.end();
     });
+    if (!activateSdkSpan) {
+      handler(request, response);
+      return;
+    }
     context.with(trace.setSpan(context.active(), span), () => {
       handler(request, response);
     });
