@@ -119,6 +119,16 @@ describe('ClickHouse lookup windows', () => {
     assert.deepEqual(started, [{ fromMs: reach(1) }, { toMs: reach(1) }]);
   });
 
+  it('read the rest of time at once after an empty first window, when an index answers the lookup', () => {
+    const hints = { newestMs: NOW, oldestMs: NOW - 300 * MINUTE_MS };
+    assert.deepEqual(
+      windowsOf({ hints, nowMs: NOW, indexed: true }, 51, () => 0),
+      [{ fromMs: NOW - MINUTE_MS }, { toMs: NOW - MINUTE_MS }],
+    );
+    // With matches in the first window, it grows as any lookup does.
+    assert.equal(windowsOf({ hints, nowMs: NOW, indexed: true }, 51, () => 10).length > 2, true);
+  });
+
   it('reach as far back as the matches so far say the page needs, at least fourfold', () => {
     const hints = { newestMs: NOW };
     // 10 of 51 in the first minute: about 6.4 minutes should hold the rest (with a quarter to spare).

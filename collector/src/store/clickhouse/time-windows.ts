@@ -33,6 +33,11 @@ export interface WindowPlan {
   hints: TimeExtentHints;
   /** Where the windows start when nothing bounds the lookup and no newest time is known. */
   nowMs: number;
+  /**
+   * An index answers the lookup over any range at about the cost of a window (free text with a
+   * text index): when the first window holds no match, the second one is the rest of time.
+   */
+  indexed?: boolean;
 }
 
 /** The first window reaches a minute before the anchor. */
@@ -74,6 +79,7 @@ export class LookupWindows {
     const { lowerMs, hints } = this.plan;
     if (
       this.issued >= MAX_WINDOWS ||
+      (this.plan.indexed === true && this.issued > 1 && foundSoFar === 0) ||
       this.reach > MAX_REACH_MS ||
       (lowerMs !== undefined && from <= lowerMs) ||
       (hints.oldestMs !== undefined && from <= hints.oldestMs)
