@@ -8,7 +8,8 @@
  * so the receiver's 2xx means ClickHouse has the events. A server that is down or slow fails the
  * commit with EngineUnavailableError, the exporter gets 503 + Retry-After and retries; a retried
  * event keeps its deterministic id and is stored once (checked before insert, collapsed by
- * ReplacingMergeTree when two collectors race). Reads fold copies (FINAL, or grouping by event), so no lookup sees a copy twice.
+ * ReplacingMergeTree when two collectors race). Reads fold copies (FINAL, or grouping by event),
+ * so no lookup sees a copy twice.
  */
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@clickhouse/client';

@@ -7,11 +7,12 @@
  *
  * Windows reach back from an anchor (the newest event time known, or the upper bound of the lookup
  * when that is older): a minute first, then as far as the matches seen so far say the page needs,
- * at least fourfold (sixteenfold while nothing matched). The newest and oldest times are hints only (another collector may
- * have written newer or older events since): the first window is unbounded above and the last one
- * unbounded below, so the windows always cover the whole range and a wrong hint costs reads, never
- * events. A lookup that matches little reads the whole range in at most MAX_WINDOWS queries, and
- * little more than one query would (each window is at least 4× the ones before it together).
+ * at least fourfold (sixteenfold while nothing matched). The newest and oldest times are hints
+ * only (another collector may have written newer or older events since): the first window is
+ * unbounded above and the last one unbounded below, so the windows always cover the whole range
+ * and a wrong hint costs reads, never events. The windows are disjoint: a lookup that matches
+ * little reads its range once, in at most MAX_WINDOWS queries. (The collector refuses events
+ * dated more than minutes ahead, so no far-future event can push the anchor away from the data.)
  */
 
 /** Event times are bounded by these, inclusive below, exclusive above; undefined = unbounded. */
