@@ -49,7 +49,9 @@ export function jsonTextNeedle(text: string): string {
 /**
  * `plain` runs everywhere (18.16 too). `indexed` is the form the skip indexes of current servers
  * answer (26.2+, clickhouse-schema.ts): free text as a LIKE on the lowered record (text index), and
- * a resource-name filter also as hasAny() on the names (bloom filter). The matches are the same.
+ * a resource-name filter also as hasAny() on the names (bloom filter). The matches are the same,
+ * except for letters the two functions fold differently (final sigma, dotted İ, titlecase digraphs
+ * such as ǅ; checked on 26.7), which only the LIKE finds.
  */
 export type QueryForm = 'plain' | 'indexed';
 
