@@ -103,19 +103,18 @@ export async function measureChdb(
     if (compareFill) {
       log(`chdb: filling ${total} events without it…`);
       plainSeconds = await fill(connection, 'bench_plain', total, false);
-      await client.command({ query: 'DROP DATABASE bench_plain' });
     }
     log('chdb: lookups…');
     const indexed = await ClickHouseEventStore.open({ connection, database: 'bench_indexed' });
-    const scanning = await ClickHouseEventStore.open({
-      connection,
-      database: 'bench_indexed',
-      textIndex: false,
-    });
+    // 26.7 answers the indexed LIKE form from the text index even for a store opened with
+    // textIndex:false, so a true scan needs a table that has no text index at all.
+    const scanning = compareFill
+      ? await ClickHouseEventStore.open({ connection, database: 'bench_plain', textIndex: false })
+      : undefined;
     try {
       const results = await timeCases(indexed, LOOKUP_CASES, runs);
       const freeText = LOOKUP_CASES.filter((lookup) => lookup.query.startsWith('q='));
-      const scanResults = await timeCases(scanning, freeText, runs);
+      const scanResults = scanning === undefined ? [] : await timeCases(scanning, freeText, runs);
       const [size] = await (
         await client.query({
           query: `SELECT sum(data_compressed_bytes) AS data, sum(secondary_indices_compressed_bytes) AS text
