@@ -87,14 +87,15 @@ export interface InsightSpan {
   startFigures?: InsightFigures;
 }
 
-/** The middle value (mean of the two middle ones); 0 without values. */
-function median(values: readonly number[]): number {
+/**
+ * The lower middle value; 0 without values. "Usually" means at least half of the earlier days: of
+ * two weekend days both must show it (the mean of the two middle values would let one burst on
+ * Saturday make Sunday's minute look like a cron job's).
+ */
+function lowerMedian(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted[(sorted.length - 1) >> 1] ?? 0;
 }
 
 /** Fewer baseline minutes than this say too little to judge by. */
@@ -353,7 +354,7 @@ export class SeriesDetector {
   } {
     const { settings, mechanisms } = this;
     const moments = baselineMoments(baseline.calls);
-    const usual = mechanisms.sameMinute ? median(baseline.sameMinute) : 0;
+    const usual = mechanisms.sameMinute ? lowerMedian(baseline.sameMinute) : 0;
     const seasonal = kind === 'seasonal';
     const up = seasonal ? this.level.rise : 1;
     const down = seasonal ? this.level.drop : 1;

@@ -247,6 +247,20 @@ describe('SeriesDetector: when it judges, and against what', () => {
     );
     assertNear(evaluationAt(judged, at(13, 10)).expected, 30, 5, 'expected on Sunday at 10:00');
   });
+  it('a burst on Saturday does not make the same minute on Sunday a cron minute', () => {
+    // A weekend minute has two earlier weekend days to go by. One earlier burst at that minute is
+    // not "usually": the same-minute guard must need both days to show it (a two-value median
+    // would be their mean, 3× here, and judge Sunday's burst against it).
+    const counts = traffic(14, () => 20, 31)
+      .setCalls(at(12, 10), at(12, 10, 30), () => 100)
+      .setCalls(at(13, 10), at(13, 10, 30), () => 100);
+    const judged = judge(counts, { from: at(11) });
+    assert.deepEqual(
+      starts(judged).map(({ figures }) => clock(figures.startMinute)),
+      [clock(at(12, 10)), clock(at(13, 10))],
+      describeTransitions(judged),
+    );
+  });
 });
 
 describe('SeriesDetector: hysteresis', () => {
