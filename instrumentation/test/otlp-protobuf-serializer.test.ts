@@ -8,7 +8,11 @@
  * several resources and scopes in one batch. Seeded: a failure names its seed.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
@@ -20,6 +24,8 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { ATTR_CRUMBTRAIL_EVENT_NAME } from '../src/attributes.js';
+import { createAuditSpanProcessor } from '../src/audit-span-processor.js';
 import { OtlpProtobufTraceSerializer } from '../src/otlp-protobuf-serializer.js';
 
 /** mulberry32: small, seeded, good enough for test data. */
@@ -357,5 +363,60 @@ describe('OtlpProtobufTraceSerializer', () => {
     const copy = Uint8Array.from(bytes);
     serializer.serializeRequest([second!]);
     assert.deepEqual(bytes, copy);
+  });
+});
+
+describe('the audit span processor over OTLP/HTTP protobuf', () => {
+  it('sends the official bytes through the official transport: headers, gzip, a retry after 503', async () => {
+    const requests: { headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        requests.push({ headers: request.headers, body: Buffer.concat(chunks) });
+        if (requests.length === 1) {
+          response.writeHead(503, { 'retry-after': '0' }).end();
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const previousCompression = process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = 'gzip';
+    try {
+      const { port } = server.address() as AddressInfo;
+      const processor = createAuditSpanProcessor({
+        endpoint: `http://127.0.0.1:${port}`,
+        headers: { authorization: 'Bearer test-token' },
+        flushOnExit: false,
+      });
+      const exported = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': 'users' }),
+        spanProcessors: [processor, new SimpleSpanProcessor(exported)],
+      });
+      const tracer = provider.getTracer('@crumbtrail/instrumentation', '0.1.0');
+      tracer
+        .startSpan('GET', { attributes: { [ATTR_CRUMBTRAIL_EVENT_NAME]: 'GetUser', 'user.name': 'zoë' } })
+        .end();
+      tracer.startSpan('POST', { attributes: { [ATTR_CRUMBTRAIL_EVENT_NAME]: 'CreateUser' } }).end();
+      await processor.forceFlush();
+      const spans = exported.getFinishedSpans();
+      await provider.shutdown();
+
+      assert.equal(requests.length, 2, 'the 503 was retried');
+      const official = ProtobufTraceSerializer.serializeRequest(spans);
+      for (const { headers, body } of requests) {
+        assert.equal(headers['content-type'], 'application/x-protobuf');
+        assert.equal(headers['content-encoding'], 'gzip');
+        assert.equal(headers.authorization, 'Bearer test-token');
+        assertSameBytes(gunzipSync(body), official, 'the request body');
+      }
+    } finally {
+      if (previousCompression === undefined) delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+      else process.env.OTEL_EXPORTER_OTLP_COMPRESSION = previousCompression;
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
