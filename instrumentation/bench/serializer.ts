@@ -7,7 +7,10 @@
  *
  *   node --import tsx instrumentation/bench/serializer.ts
  * BENCH_SERIALIZER_SPANS (default 512), BENCH_SERIALIZER_ROUNDS (default 15) and
- * BENCH_SERIALIZER_BATCHES (batches per round, default 200).
+ * BENCH_SERIALIZER_BATCHES (batches per round, default 200). For instruction counts, which this
+ * shared machine's timings cannot give: BENCH_SERIALIZER_ONLY=official|crumbtrail serializes
+ * BENCH_SERIALIZER_BATCHES batches with that one after 100 of warm-up, and prints nothing else; run
+ * it under `valgrind --tool=callgrind` with 0 and with N batches, and divide the difference by N × spans.
  */
 import { randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
@@ -57,6 +60,16 @@ const ours = new OtlpProtobufTraceSerializer();
 const official = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array());
 if (!official.equals(ours.serializeRequest(spans)))
   throw new Error('the two serializers wrote different bytes');
+
+const only = process.env.BENCH_SERIALIZER_ONLY;
+if (only !== undefined) {
+  if (only !== 'official' && only !== 'crumbtrail')
+    throw new Error('BENCH_SERIALIZER_ONLY: official or crumbtrail');
+  const serialize = only === 'official' ? ProtobufTraceSerializer : ours;
+  for (let b = 0; b < 100; b++) serialize.serializeRequest(spans);
+  for (let b = 0; b < BATCHES; b++) serialize.serializeRequest(spans);
+  process.exit(0);
+}
 
 const candidates = {
   official: (batch: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(batch),
