@@ -10,12 +10,17 @@
  *   sdk-span+attributes              the same span with the attributes crumbtrail records on this
  *                                    request, set directly;
  * the traced ones with a NodeTracerProvider (AsyncLocalStorage context, W3C propagator) and a
- * BatchSpanProcessor exporting OTLP/HTTP protobuf to the orchestrator's sink. On `begin` and `end`
+ * BatchSpanProcessor exporting OTLP/HTTP protobuf to the orchestrator's sink. The exporter is the one
+ * each set-up really has: in the two crumbtrail variants crumbtrail's (createAuditSpanProcessor's:
+ * OpenTelemetry's exporter and transport with crumbtrail's encoder, otlp-protobuf-exporter.ts), in
+ * the others OpenTelemetry's OTLPTraceExporter (@opentelemetry/exporter-trace-otlp-proto), so the
+ * floor stays the SDK's own. On `begin` and `end`
  * it reads its own CPU time, flushing every span first, so export cost is part of the figure.
  *
  * Two knobs, for taking the cost apart (callgrind.ts; never set by run.ts):
  *   BENCH_SERVER_EXPORT=otlp (default) | serialize | none — send OTLP/HTTP protobuf as above; or
- *     only serialise each batch to protobuf (the OTLP transform and encoding, no HTTP); or neither
+ *     only serialise each batch to protobuf (the OTLP transform and encoding, no HTTP, with the
+ *     variant's serializer); or neither
  *     (the spans are still started, ended and batched, then dropped);
  *   BENCH_SERVER_ACTIVATE=no — the sdk-span variants start and end their span without making it
  *     the active context for the handler (no context.with).
@@ -37,6 +42,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import * as A from '../src/attributes.js';
 import { auditHandler } from '../src/node-http.js';
+import { createOtlpProtobufTraceExporter } from '../src/otlp-protobuf-exporter.js';
+import { OtlpProtobufTraceSerializer } from '../src/otlp-protobuf-serializer.js';
 import type { ServerCommand, ServerMessage } from './protocol.js';
 import { VARIANTS, spin } from './protocol.js';
 
@@ -59,8 +66,12 @@ function send(message: ServerMessage): void {
 let exportedSpans = 0;
 let provider: NodeTracerProvider | undefined;
 
-function startTracing(withHttpInstrumentation: boolean): void {
-  const exporter = new OTLPTraceExporter({ url: `${sinkUrl}/v1/traces` });
+function startTracing(withHttpInstrumentation: boolean, withCrumbtrailExporter: boolean): void {
+  const url = `${sinkUrl}/v1/traces`;
+  const exporter = withCrumbtrailExporter
+    ? createOtlpProtobufTraceExporter({ url })
+    : new OTLPTraceExporter({ url });
+  const serializer = withCrumbtrailExporter ? new OtlpProtobufTraceSerializer() : ProtobufTraceSerializer;
   const exportSpans = exporter.export.bind(exporter);
   exporter.export = (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
     exportedSpans += spans.length;
@@ -68,7 +79,7 @@ function startTracing(withHttpInstrumentation: boolean): void {
       exportSpans(spans, done);
       return;
     }
-    if (exportMode === 'serialize' && ProtobufTraceSerializer.serializeRequest(spans) === undefined) {
+    if (exportMode === 'serialize' && serializer.serializeRequest(spans) === undefined) {
       throw new Error('the OTLP serializer returned nothing');
     }
     done({ code: ExportResultCode.SUCCESS });
@@ -95,7 +106,7 @@ const traced = variant !== 'plain';
 const withHttpInstrumentation =
   variant === 'http-instrumentation' || variant === 'crumbtrail+http-instrumentation';
 const withCrumbtrail = variant === 'crumbtrail' || variant === 'crumbtrail+http-instrumentation';
-if (traced) startTracing(withHttpInstrumentation);
+if (traced) startTracing(withHttpInstrumentation, withCrumbtrail);
 // Loaded the CommonJS way (as a CommonJS application would), after the instrumentation: under ESM
 // an `import 'node:http'` is not seen by require-in-the-middle, and nothing would be patched.
 const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;

@@ -9,10 +9,10 @@ import { diag } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { getNumberFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 
 import { isAuditSpan } from './audit-span-filter.js';
 import { CountingBatchSpanProcessor, resolveSizeOption } from './dropped-span-counter.js';
+import { createOtlpProtobufTraceExporter } from './otlp-protobuf-exporter.js';
 import type { SpanStats } from './dropped-span-counter.js';
 import type { UndeliveredReport } from './undelivered-report.js';
 
@@ -136,6 +136,10 @@ export function createAuditSpanProcessor(
   });
 }
 
+/**
+ * http/json: OpenTelemetry's OTLPTraceExporter. http/protobuf: the same exporter and transport with
+ * crumbtrail's encoder (otlp-protobuf-exporter.ts): the same bytes, at half the encoding cost.
+ */
 function createOtlpTraceExporter(options: AuditSpanProcessorOptions): SpanExporter {
   // Undefined url and headers let the exporter apply the OTEL_EXPORTER_OTLP_* variables itself.
   const exporterConfig = {
@@ -144,7 +148,7 @@ function createOtlpTraceExporter(options: AuditSpanProcessorOptions): SpanExport
   };
   return resolveProtocol(options.protocol) === 'http/json'
     ? new OTLPJsonTraceExporter(exporterConfig)
-    : new OTLPProtoTraceExporter(exporterConfig);
+    : createOtlpProtobufTraceExporter(exporterConfig);
 }
 
 function resolveProtocol(explicit: OtlpHttpProtocol | undefined): OtlpHttpProtocol {
