@@ -170,6 +170,9 @@ export async function measureClickHouseIngest(
 }
 
 /** Bytes on disk of the events and minute-count tables once merged (OPTIMIZE … FINAL). */
+/** The longest a bench waits for ClickHouse to merge a table into one part. */
+const OPTIMIZE_TIMEOUT_MS = 60 * 60 * 1000;
+
 async function bytesOnDisk(client: ClickHouseClient, database: string): Promise<number> {
   for (const table of ['events', 'minute_counts']) {
     await client.command({ query: `OPTIMIZE TABLE ${database}.${table} FINAL` });
@@ -193,7 +196,9 @@ export async function measureClickHouseLookups(
   log: (message: string) => void,
 ): Promise<ClickHouseLookupResult> {
   const database = 'bench_lookup';
-  const client = createClient({ url: server.url });
+  // OPTIMIZE … FINAL of 10M events takes minutes: far past the client's 30 s default, which at
+  // 10M threw away every figure measured before it.
+  const client = createClient({ url: server.url, request_timeout: OPTIMIZE_TIMEOUT_MS });
   try {
     const store = await ClickHouseEventStore.open({ url: server.url, database });
     const started = performance.now();
