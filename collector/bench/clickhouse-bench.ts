@@ -169,10 +169,10 @@ export async function measureClickHouseIngest(
   }
 }
 
-/** Bytes on disk of the events and minute-count tables once merged (OPTIMIZE … FINAL). */
 /** The longest a bench waits for ClickHouse to merge a table into one part. */
 const OPTIMIZE_TIMEOUT_MS = 60 * 60 * 1000;
 
+/** Bytes on disk of the events and minute-count tables once merged (OPTIMIZE … FINAL). */
 async function bytesOnDisk(client: ClickHouseClient, database: string): Promise<number> {
   for (const table of ['events', 'minute_counts']) {
     await client.command({ query: `OPTIMIZE TABLE ${database}.${table} FINAL` });

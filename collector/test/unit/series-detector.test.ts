@@ -247,6 +247,7 @@ describe('SeriesDetector: when it judges, and against what', () => {
     );
     assertNear(evaluationAt(judged, at(13, 10)).expected, 30, 5, 'expected on Sunday at 10:00');
   });
+
   it('a burst on Saturday does not make the same minute on Sunday a cron minute', () => {
     // A weekend minute has two earlier weekend days to go by. One earlier burst at that minute is
     // not "usually": the same-minute guard must need both days to show it (a two-value median
