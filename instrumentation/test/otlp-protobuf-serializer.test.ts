@@ -27,17 +27,12 @@ import {
 import { ATTR_CRUMBTRAIL_EVENT_NAME } from '../src/attributes.js';
 import { createAuditSpanProcessor } from '../src/audit-span-processor.js';
 import { OtlpProtobufTraceSerializer } from '../src/otlp-protobuf-serializer.js';
+import { SeededRandom } from '../demo/traffic/seeded-random.js';
 
-/** mulberry32: small, seeded, good enough for test data. */
+/** The demo's seeded generator (mulberry32), as a function. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new SeededRandom(seed);
+  return () => generator.next();
 }
 
 type Rng = () => number;
