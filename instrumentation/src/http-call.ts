@@ -3,7 +3,6 @@
  * request arrives (enriching the server span OpenTelemetry's http instrumentation already made,
  * else starting one), and record it when the response is sent, before that span ends.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, context, diag, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
@@ -29,6 +28,7 @@ import { resolveCaller } from './caller-resolution.js';
 import { safeCall } from './safe-hooks.js';
 import { tracer } from './tracer.js';
 import type { ApiCallDetails, AuditHttpConfig, AuditIdentity, AuditRouteOptions } from './types.js';
+import { newRequestId } from './request-id.js';
 
 const DEFAULT_REQUEST_ID_HEADER = 'x-request-id';
 /** A request id from a header is kept only when it looks like one (no log injection). */
@@ -104,7 +104,7 @@ export function beginHttpCall<Req, Res>(
   if (existing !== undefined) return existing;
   const method = (raw.method ?? 'GET').toUpperCase();
   const given = headerValue(raw, resolved.requestIdHeader);
-  const requestId = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  const requestId = given !== undefined && SANE_REQUEST_ID.test(given) ? given : newRequestId();
   if (resolved.responseRequestIdHeader !== false && !rawResponse.headersSent) {
     rawResponse.setHeader(resolved.responseRequestIdHeader, requestId);
   }

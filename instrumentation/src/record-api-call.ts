@@ -5,7 +5,6 @@
  * the event's errorCode/errorMessage and rethrown unchanged. A sync callback's value is returned as
  * it is; only an async one gives a Promise.
  */
-import { randomUUID } from 'node:crypto';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { describeError, recordAuditAttributes } from './audit-attributes.js';
@@ -14,6 +13,7 @@ import { Redactor } from './redaction.js';
 import { isPromiseLike } from './safe-hooks.js';
 import { tracer } from './tracer.js';
 import type { ApiCallDetails, RedactionConfig } from './types.js';
+import { newRequestId } from './request-id.js';
 
 export interface RecordApiCallOptions {
   /** SERVER (default) for a call served to a client; INTERNAL, CONSUMER… as fits. */
@@ -42,7 +42,7 @@ export function recordApiCall<T>(
   const completed: ApiCallDetails = {
     ...details,
     readOnly: details.readOnly ?? isReadOnlyEventName(details.eventName),
-    requestId: details.requestId ?? randomUUID(),
+    requestId: details.requestId ?? newRequestId(),
   };
   return tracer().startActiveSpan(details.eventName, { kind: options.kind ?? SpanKind.SERVER }, (span) => {
     let result: T | Promise<T>;
