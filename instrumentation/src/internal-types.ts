@@ -1,5 +1,5 @@
 /* Internal shapes of the instrumentation; never exported from the package. */
-import type { Span } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import type { AuditRouteOptions } from './types.js';
 
 /** Per-request state of an audited HTTP call, from the first middleware to the response. */
@@ -7,6 +7,8 @@ export interface HttpCallState<Req, Res> {
   span: Span;
   /** True when crumbtrail started the span (no HTTP instrumentation did): it must end it. */
   ownsSpan: boolean;
+  /** The context active when the call began: the parent of a span crumbtrail started. */
+  parentContext: Context;
   method: string;
   requestId: string;
   sourceIPAddress: string | undefined;
