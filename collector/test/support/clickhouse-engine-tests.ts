@@ -286,7 +286,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         assert.doesNotMatch(created, /INDEX/, `${version}: no skip indexes`);
         return;
       }
-      assert.match(created, /INDEX record_text lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(3\)\)/);
+      assert.match(created, /INDEX record_4grams lowerUTF8\(record\) TYPE text\(tokenizer = ngrams\(4\)\)/);
       assert.match(created, /INDEX lookup_resource_names resource_names TYPE bloom_filter GRANULARITY 1/);
       // The conditions the store sends are ones the indexes answer: for a value no event holds,
       // the index named leaves no granule to read (a scan would read them all).
@@ -301,9 +301,15 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
         return plan.includes(`Name: ${index}`) ? /Granules: (\d+)\//.exec(section)?.[1] : undefined;
       };
       const absent = { text: 'ZQ-NOWHERE-4242' };
-      assert.equal(await granulesLeft(filterToClickHouse(filter({}, absent), 'indexed'), 'record_text'), '0');
       assert.equal(
-        await granulesLeft(filterToClickHouse(filter({}, { text: 'HAYSTACK-42' }), 'indexed'), 'record_text'),
+        await granulesLeft(filterToClickHouse(filter({}, absent), 'indexed'), 'record_4grams'),
+        '0',
+      );
+      assert.equal(
+        await granulesLeft(
+          filterToClickHouse(filter({}, { text: 'HAYSTACK-42' }), 'indexed'),
+          'record_4grams',
+        ),
         '1',
       );
       for (const [fields, index] of [
@@ -320,12 +326,57 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       const plain = await (
         await client.query({ query: 'SHOW CREATE TABLE text_no_index.events', format: 'TabSeparatedRaw' })
       ).text();
-      assert.doesNotMatch(plain, /record_text/);
+      assert.doesNotMatch(plain, /record_4grams/);
       assert.match(plain, /INDEX lookup_username/, 'the small bloom filters stay');
       assert.deepEqual(
         names(await unindexed.lookup({ filter: filter({}, { text: 'haystack-42' }), limit: 10 })),
         ['Needle'],
       );
+    });
+
+    it("replaces an earlier version's trigram index with the 4-gram one, and finds terms too short for a 4-gram", async () => {
+      const client = engine.client();
+      const [row] = await (
+        await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+      ).json<{ v: string }>();
+      const first = await engine.open('text_upgrade');
+      const indexes = async (): Promise<string[]> =>
+        (
+          await (
+            await client.query({
+              query:
+                "SELECT name FROM system.data_skipping_indices WHERE database = 'text_upgrade' AND table = 'events' ORDER BY name",
+              format: 'JSONEachRow',
+            })
+          ).json<{ name: string }>()
+        ).map((index) => index.name);
+      if (supportsTextIndex(row?.v ?? '')) {
+        // The database as crumbtrail before the 4-gram index left it.
+        await client.command({
+          query:
+            'ALTER TABLE text_upgrade.events DROP INDEX record_4grams, ADD INDEX record_text lowerUTF8(record) TYPE text(tokenizer = ngrams(3))',
+        });
+        assert.ok((await indexes()).includes('record_text'));
+      }
+      await first.insert([
+        storedEvent({ timeMs: BASE + 1000, eventName: 'Short', requestParameters: '{"note":"Zq7"}' }),
+        storedEvent({ timeMs: BASE + 2000, eventName: 'Other', requestParameters: '{"note":"other"}' }),
+      ]);
+      const upgraded = await engine.open('text_upgrade');
+      if (supportsTextIndex(row?.v ?? '')) {
+        assert.deepEqual(
+          (await indexes()).filter((name) => name.startsWith('record_')),
+          ['record_4grams'],
+        );
+      }
+      // Three characters: no 4-gram, so the index cannot answer it; the lookup still finds it.
+      for (const text of ['zq7', 'ZQ7', 'q7']) {
+        assert.deepEqual(
+          names(await upgraded.lookup({ filter: filter({}, { text }), limit: 10 })),
+          ['Short'],
+          text,
+        );
+      }
     });
 
     it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {

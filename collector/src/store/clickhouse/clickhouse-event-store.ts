@@ -47,6 +47,7 @@ import {
   partitionedTables,
   searchIndexDdl,
   supportsTextIndex,
+  TEXT_INDEX_MIN_TERM,
 } from './clickhouse-schema.js';
 import type { SchemaTarget } from './clickhouse-schema.js';
 import { CommitSequence } from './commit-sequence.js';
@@ -318,7 +319,7 @@ export class ClickHouseEventStore implements EventStore {
         ...(upperMs === undefined ? {} : { upperMs }),
         hints: this.extent.hints(),
         nowMs: this.now(),
-        indexed: this.textIndexed && request.filter.text !== undefined && request.filter.text.length > 0,
+        indexed: this.textIndexed && usesTextIndex(request.filter.text),
       },
       want,
     );
@@ -645,6 +646,14 @@ export class ClickHouseEventStore implements EventStore {
     // A connection passed in (shared by several stores) stays open for its owner to close.
     if (this.ownsConnection) await this.client.close();
   }
+}
+
+/** Whether the text index can answer free text `text` (a shorter term has no n-gram in it). */
+function usesTextIndex(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  let characters = 0;
+  for (const _ of text) if (++characters >= TEXT_INDEX_MIN_TERM) return true;
+  return false;
 }
 
 function windowConditions(window: TimeWindow): string[] {
