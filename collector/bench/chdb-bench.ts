@@ -4,7 +4,9 @@
  * through the store's insertPacked, then the lookup cases run in process (store.lookup: no HTTP,
  * no collector — chdb lives in the process that opens it). Baselines in the same run: the fill rate
  * of the same events into a database without the text index, and free text by a scan of that
- * database (so no BENCH_CHDB_COMPARE_FILL=0, no scan baseline).
+ * database (so no BENCH_CHDB_COMPARE_FILL=0, no scan baseline). Beyond what the store fills in a
+ * session (BENCH_CHDB_GENERATED below BENCH_CHDB_EVENTS), the generated events are copied inside
+ * ClickHouse into the indexed database (scaled-copies.ts), without a scan baseline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +21,15 @@ import { packRows } from '../src/store/packed-rows.js';
 import { FILL_ROWS_PER_INSERT } from './clickhouse-bench.js';
 import type { LookupResult } from './lookup-bench.js';
 import { LOOKUP_CASES, lookupEventBatches, queryOf } from './lookup-bench.js';
+import { copyStatement } from './scaled-copies.js';
 import { percentile } from './statistics.js';
 
 export interface ChdbResult {
   version: string;
-  /** Rows/s filling the text-indexed database, and the same events into one without the index. */
+  /**
+   * Rows/s filling the text-indexed database (through the store, or by copies inside ClickHouse),
+   * and the same events into one without the index.
+   */
   indexedFillRowsPerSecond: number;
   indexedFillSeconds: number;
   plainFillRowsPerSecond: number | undefined;
@@ -32,6 +38,8 @@ export interface ChdbResult {
   scanResults: LookupResult[];
   dataBytesPerEvent: number;
   textIndexBytesPerEvent: number;
+  /** When the indexed database was filled by copies: of how many generated events, at what rate. */
+  copies?: { generated: number; factor: number; generatedRowsPerSecond: number };
 }
 
 type Connection = ClickHouseStoreOptions['connection'];
@@ -52,6 +60,38 @@ async function fill(
     await store.close();
   }
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * `total` events into `database` (text-indexed) as `total / generated` copies of `generated` events
+ * filled through the store into a scratch database; returns the copies' seconds.
+ */
+async function fillByCopies(
+  connection: Connection,
+  client: ReturnType<typeof createClient>,
+  database: string,
+  total: number,
+  generated: number,
+  log: (message: string) => void,
+): Promise<{ seconds: number; generatedRowsPerSecond: number }> {
+  const factor = total / generated;
+  const source = `${database}_source`;
+  log(`chdb: generating ${generated} events…`);
+  const generatedSeconds = await fill(connection, source, generated, false);
+  const store = await ClickHouseEventStore.open({ connection, database });
+  await store.close();
+  const started = performance.now();
+  for (let k = 0; k < factor; k++) {
+    log(`chdb: copy ${k + 1} of ${factor} with the text index…`);
+    await client.command({
+      query: copyStatement(source, database, factor, k),
+      // Two insert threads build the text index of two parts at once (the cores here).
+      clickhouse_settings: { wait_end_of_query: 1, max_execution_time: 0, max_insert_threads: '2' },
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.command({ query: `DROP DATABASE ${source}` });
+  return { seconds, generatedRowsPerSecond: generated / generatedSeconds };
 }
 
 async function timeCases(
@@ -85,22 +125,39 @@ export async function measureChdb(
   runs: number,
   compareFill: boolean,
   log: (message: string) => void,
+  generated = total,
 ): Promise<ChdbResult> {
+  const byCopies = generated < total;
+  if (byCopies && total % generated !== 0)
+    throw new Error(`chdb: ${total} events are not whole copies of ${generated}`);
   const dir = mkdtempSync(join(tmpdir(), 'crumbtrail-bench-chdb-'));
   const chdb = createChdbConnection({ path: dir });
   // The chdb connection is typed against @clickhouse/client-common's copy of the interface.
   const connection = chdb as unknown as Connection;
-  const client = createClient({ connection });
+  // Copies of 10M rows with the index take minutes: past the client's default 30 s.
+  const client = createClient({ connection, request_timeout: 3_600_000 });
   try {
     const [row] = await (
       await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
     ).json<{
       v: string;
     }>();
-    log(`chdb: filling ${total} events with the text index…`);
-    const indexedSeconds = await fill(connection, 'bench_indexed', total, true);
+    let indexedSeconds: number;
+    let copies: ChdbResult['copies'];
+    if (byCopies) {
+      const filled = await fillByCopies(connection, client, 'bench_indexed', total, generated, log);
+      indexedSeconds = filled.seconds;
+      copies = {
+        generated,
+        factor: total / generated,
+        generatedRowsPerSecond: filled.generatedRowsPerSecond,
+      };
+    } else {
+      log(`chdb: filling ${total} events with the text index…`);
+      indexedSeconds = await fill(connection, 'bench_indexed', total, true);
+    }
     let plainSeconds: number | undefined;
-    if (compareFill) {
+    if (compareFill && !byCopies) {
       log(`chdb: filling ${total} events without it…`);
       plainSeconds = await fill(connection, 'bench_plain', total, false);
     }
@@ -108,9 +165,10 @@ export async function measureChdb(
     const indexed = await ClickHouseEventStore.open({ connection, database: 'bench_indexed' });
     // 26.7 answers the indexed LIKE form from the text index even for a store opened with
     // textIndex:false, so a true scan needs a table that has no text index at all.
-    const scanning = compareFill
-      ? await ClickHouseEventStore.open({ connection, database: 'bench_plain', textIndex: false })
-      : undefined;
+    const scanning =
+      compareFill && !byCopies
+        ? await ClickHouseEventStore.open({ connection, database: 'bench_plain', textIndex: false })
+        : undefined;
     try {
       const results = await timeCases(indexed, LOOKUP_CASES, runs);
       const freeText = LOOKUP_CASES.filter((lookup) => lookup.query.startsWith('q='));
@@ -131,6 +189,7 @@ export async function measureChdb(
         scanResults,
         dataBytesPerEvent: Number(size?.data ?? Number.NaN) / total,
         textIndexBytesPerEvent: Number(size?.text ?? Number.NaN) / total,
+        ...(copies === undefined ? {} : { copies }),
       };
     } finally {
       await indexed.close();

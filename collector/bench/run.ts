@@ -9,7 +9,9 @@
  * BENCH_TRAIL_EVENTS (default 200,000) the trail delivery and validation run;
  * BENCH_CLICKHOUSE_EVENTS (default 1,000,000) the ClickHouse lookup store, BENCH_CHDB_EVENTS
  * (default 1,000,000) the embedded current ClickHouse one (BENCH_CHDB_COMPARE_FILL=0 skips filling
- * the same events again without the text index, for large runs).
+ * the same events again without the text index, for large runs; BENCH_CHDB_GENERATED, a divisor of
+ * BENCH_CHDB_EVENTS, generates only that many through the store and copies them inside ClickHouse,
+ * for 100M: scaled-copies.ts).
  * BENCH_LOOKUP_RUNS (default 40) the timed runs per lookup case in every lookup section.
  * BENCH_SECTIONS=clickhouse,lookup (a comma-separated subset of SECTIONS) runs only those sections.
  */
@@ -40,6 +42,7 @@ const lookupEvents = Number(process.env.BENCH_LOOKUP_EVENTS ?? 1_000_000);
 const trailEvents = Number(process.env.BENCH_TRAIL_EVENTS ?? 200_000);
 const clickhouseEvents = Number(process.env.BENCH_CLICKHOUSE_EVENTS ?? 1_000_000);
 const chdbEvents = Number(process.env.BENCH_CHDB_EVENTS ?? 1_000_000);
+const chdbGenerated = Number(process.env.BENCH_CHDB_GENERATED ?? chdbEvents);
 /** Timed runs per lookup case (after 3 warm-up runs). */
 const lookupRuns = Number(process.env.BENCH_LOOKUP_RUNS ?? 40);
 const SECTIONS = [
@@ -330,17 +333,29 @@ async function clickHouseRows(requests: ReturnType<typeof prepareBatches>): Prom
 
 /** Current ClickHouse (chdb 26.7): lookups in process, free text through the text index. */
 async function chdbRows(): Promise<ResultRow[]> {
-  const chdb = await measureChdb(chdbEvents, lookupRuns, process.env.BENCH_CHDB_COMPARE_FILL !== '0', log);
+  const chdb = await measureChdb(
+    chdbEvents,
+    lookupRuns,
+    process.env.BENCH_CHDB_COMPARE_FILL !== '0',
+    log,
+    chdbGenerated,
+  );
   const section = `chdb ${chdb.version}`;
+  const { copies } = chdb;
   const result: ResultRow[] = [
     {
       section,
-      measure: `fill, ${formatNumber(chdbEvents)} events with the text index (${formatNumber(FILL_ROWS_PER_INSERT)}-row inserts)`,
+      measure:
+        copies === undefined
+          ? `fill, ${formatNumber(chdbEvents)} events with the text index (${formatNumber(FILL_ROWS_PER_INSERT)}-row inserts)`
+          : `fill, ${formatNumber(copies.factor)} copies of ${formatNumber(copies.generated)} events with the text index (INSERT … SELECT)`,
       value: `${formatNumber(chdb.indexedFillRowsPerSecond)} rows/s (${formatNumber(chdb.indexedFillSeconds, 1)} s)`,
       baseline:
-        chdb.plainFillRowsPerSecond === undefined
-          ? ''
-          : `${formatNumber(chdb.plainFillRowsPerSecond)} rows/s without`,
+        copies !== undefined
+          ? `${formatNumber(copies.generatedRowsPerSecond)} rows/s generated through the store, without`
+          : chdb.plainFillRowsPerSecond === undefined
+            ? ''
+            : `${formatNumber(chdb.plainFillRowsPerSecond)} rows/s without`,
       ratio:
         chdb.plainFillRowsPerSecond === undefined
           ? ''
