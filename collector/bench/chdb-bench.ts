@@ -44,7 +44,8 @@ export interface ChdbResult {
 
 type Connection = ClickHouseStoreOptions['connection'];
 
-async function fill(
+/** `total` events of the lookup workload into `database` through the store; returns the seconds. */
+export async function fill(
   connection: Connection,
   database: string,
   total: number,

@@ -9,12 +9,10 @@ import { after, describe, it } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 
-import { lookupEventBatches } from '../../bench/lookup-bench.js';
+import { fill } from '../../bench/chdb-bench.js';
 import { copyStatement } from '../../bench/scaled-copies.js';
 import { ClickHouseEventStore } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseStoreOptions } from '../../src/store/clickhouse/clickhouse-event-store.js';
-import { toEventRow } from '../../src/store/event-row.js';
-import { packRows } from '../../src/store/packed-rows.js';
 import { tempDir } from './builders.js';
 
 const data = tempDir('crumbtrail-chdb-copies-');
@@ -26,13 +24,6 @@ after(async () => {
   await connection.close();
   data.remove();
 });
-
-async function filled(database: string, total: number): Promise<void> {
-  const store = await ClickHouseEventStore.open({ connection: shared, database, textIndex: false });
-  for (const events of lookupEventBatches(total, 1000))
-    await store.insertPacked([packRows(events.map(toEventRow))]);
-  await store.close();
-}
 
 interface Derived {
   request: string;
@@ -59,8 +50,8 @@ describe('benchmark scaled copies', () => {
   it('lays 3 copies of 400 events out as the workload generated with 1,200', async () => {
     const perCopy = 400;
     const factor = 3;
-    await filled('copies_source', perCopy);
-    await filled('copies_reference', perCopy * factor);
+    await fill(shared, 'copies_source', perCopy, false);
+    await fill(shared, 'copies_reference', perCopy * factor, false);
     const target = await ClickHouseEventStore.open({
       connection: shared,
       database: 'copies_target',
