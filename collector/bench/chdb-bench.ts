@@ -40,6 +40,9 @@ export interface ChdbResult {
   textIndexBytesPerEvent: number;
   /** When the indexed database was filled by copies: of how many generated events, at what rate. */
   copies?: { generated: number; factor: number; generatedRowsPerSecond: number };
+  /** Active parts of the events table when the lookups ran, and the wait for merges before them. */
+  parts: number;
+  mergeWaitSeconds: number;
 }
 
 type Connection = ClickHouseStoreOptions['connection'];
@@ -93,6 +96,41 @@ async function fillByCopies(
   const seconds = (performance.now() - started) / 1000;
   await client.command({ query: `DROP DATABASE ${source}` });
   return { seconds, generatedRowsPerSecond: generated / generatedSeconds };
+}
+
+/** Longest wait for background merges before the lookups: past it they run beside the merges. */
+const MERGE_WAIT_LIMIT_MS = 45 * 60 * 1000;
+
+/**
+ * Waits until no merge of `database` has run for three polls in a row (or the limit passes), so the
+ * lookups time a settled table, as a day-old one is, not one sharing the two cores with merges of
+ * freshly copied parts. Returns the seconds waited and the active parts then.
+ */
+async function settleMerges(
+  client: ReturnType<typeof createClient>,
+  database: string,
+  log: (message: string) => void,
+): Promise<{ seconds: number; parts: number }> {
+  const started = performance.now();
+  const count = async (query: string): Promise<number> => {
+    const [row] = await (await client.query({ query, format: 'JSONEachRow' })).json<{
+      n: string | number;
+    }>();
+    return Number(row?.n ?? 0);
+  };
+  const parts = (): Promise<number> =>
+    count(`SELECT count() AS n FROM system.parts
+           WHERE active AND database = '${database}' AND table = 'events'`);
+  let idlePolls = 0;
+  while (idlePolls < 3 && performance.now() - started < MERGE_WAIT_LIMIT_MS) {
+    const merging = await count(
+      `SELECT count() AS n FROM system.merges WHERE database = '${database}'`,
+    );
+    idlePolls = merging === 0 ? idlePolls + 1 : 0;
+    if (merging > 0) log(`chdb: ${merging} merges running, ${await parts()} parts…`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  return { seconds: (performance.now() - started) / 1000, parts: await parts() };
 }
 
 async function timeCases(
@@ -162,7 +200,8 @@ export async function measureChdb(
       log(`chdb: filling ${total} events without it…`);
       plainSeconds = await fill(connection, 'bench_plain', total, false);
     }
-    log('chdb: lookups…');
+    const settled = await settleMerges(client, 'bench_indexed', log);
+    log(`chdb: lookups over ${settled.parts} parts…`);
     const indexed = await ClickHouseEventStore.open({ connection, database: 'bench_indexed' });
     // 26.7 answers the indexed LIKE form from the text index even for a store opened with
     // textIndex:false, so a true scan needs a table that has no text index at all.
@@ -190,6 +229,8 @@ export async function measureChdb(
         scanResults,
         dataBytesPerEvent: Number(size?.data ?? Number.NaN) / total,
         textIndexBytesPerEvent: Number(size?.text ?? Number.NaN) / total,
+        parts: settled.parts,
+        mergeWaitSeconds: settled.seconds,
         ...(copies === undefined ? {} : { copies }),
       };
     } finally {

@@ -370,6 +370,14 @@ async function chdbRows(): Promise<ResultRow[]> {
       ratio: `${formatNumber((chdb.textIndexBytesPerEvent / chdb.dataBytesPerEvent) * 100)}%`,
       target: '',
     },
+    {
+      section,
+      measure: 'before the lookups: wait for background merges, then active parts',
+      value: `${formatNumber(chdb.mergeWaitSeconds)} s, ${formatNumber(chdb.parts)} parts`,
+      baseline: '',
+      ratio: '',
+      target: '',
+    },
   ];
   const at = `chdb lookup @${formatNumber(chdbEvents / 1e6, 1)}M (in process)`;
   for (const lookup of chdb.results) {
