@@ -7,7 +7,9 @@
  * (client.ts, not under valgrind) sends the warm-up requests, then callgrind_control switches
  * instrumentation on, the measured requests are sent, the server flushes every span (so the OTLP
  * export is counted), and instrumentation is switched off again and the counts dumped. A variant's
- * figure is the main thread's instruction total over the measured requests; (a) plain node:http
+ * figure is the main thread's instruction total over the measured requests, and beside it every
+ * thread's (V8's GC helpers and compiler thread work for the main one; run.ts's CPU time counts
+ * them too); the servers run compiled, as in run.ts (compiled-server.ts); (a) plain node:http
  * is the baseline, and (c) / (b) and (c) − (f) are issue 12's two targets.
  *
  *   node --import tsx instrumentation/bench/callgrind.ts
@@ -34,6 +36,7 @@ import { VARIANTS } from './protocol.js';
 import type { ClientChild } from './run.js';
 import { Child, EXPECTED_SCOPE, LABEL, load } from './run.js';
 import { costBySourceFile } from './callgrind-profile.js';
+import { compileServer } from './compiled-server.js';
 import { startSink } from './sink.js';
 
 const run = promisify(execFile);
@@ -70,11 +73,18 @@ function instructionsIn(file: string): number {
 
 interface Count {
   variant: Variant;
+  /** The main thread's instructions a request. */
   perRequest: number;
+  /**
+   * Every thread's: with V8's GC helpers (concurrent marking, sweeping, parallel scavenges) and
+   * its compiler thread, which process.cpuUsage() in run.ts counts too.
+   */
+  allThreadsPerRequest: number;
   mainThreadFile: string;
 }
 
 async function countVariant(
+  serverScript: string,
   variant: Variant,
   sinkUrl: string,
   client: ClientChild,
@@ -88,22 +98,17 @@ async function countVariant(
   const nodeFlags = profile
     ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(folder, `${variant}.v8.log`)}`]
     : [];
-  const server = Child.start<ServerCommand, ServerMessage>(
-    './server.ts',
-    [variant, sinkUrl, '0'],
-    nodeFlags,
-    {
-      command: 'valgrind',
-      args: [
-        '--tool=callgrind',
-        '--instr-atstart=no',
-        // One file per thread: the figure is the main thread's (the libuv and V8 platform threads
-        // do the GC's and the file system's work, which no variant here should differ in much).
-        '--separate-threads=yes',
-        `--callgrind-out-file=${join(folder, `${variant}.%p`)}`,
-      ],
-    },
-  );
+  const server = Child.start<ServerCommand, ServerMessage>(serverScript, [variant, sinkUrl, '0'], nodeFlags, {
+    command: 'valgrind',
+    args: [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      // One file per thread: the figure is the main thread's (the libuv and V8 platform threads
+      // do the GC's and the file system's work, which no variant here should differ in much).
+      '--separate-threads=yes',
+      `--callgrind-out-file=${join(folder, `${variant}.%p`)}`,
+    ],
+  });
   const pid = server.process.pid;
   if (pid === undefined) throw new Error(`${variant}: valgrind did not start`);
   const control = (...args: string[]): Promise<unknown> => run('callgrind_control', [...args, String(pid)]);
@@ -144,7 +149,13 @@ async function countVariant(
     writeFileSync(breakdown, `${costBySourceFile(mainThreadFile, `/tmp/perf-${pid}.map`, requests)}\n`);
     log(`${variant}: instructions per request by source file in ${breakdown}`);
   }
-  return { variant, perRequest: instructionsIn(mainThreadFile) / requests, mainThreadFile };
+  const allThreads = files.reduce((sum, name) => sum + instructionsIn(join(folder, name)), 0);
+  return {
+    variant,
+    perRequest: instructionsIn(mainThreadFile) / requests,
+    allThreadsPerRequest: allThreads / requests,
+    mainThreadFile,
+  };
 }
 
 const thousands = (instructions: number): string => `${(instructions / 1000).toFixed(1)} k`;
@@ -160,30 +171,54 @@ export async function main(): Promise<Count[]> {
     `export ${process.env.BENCH_SERVER_EXPORT ?? 'otlp'}, sdk-span active ${process.env.BENCH_SERVER_ACTIVATE ?? 'yes'}; files in ${folder}`,
   );
 
+  const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
   const sink = await startSink();
+  // Compiled, as run.ts runs them; but the by-file profile needs each source file's own name, which
+  // a bundle loses, so it runs the TypeScript under tsx (its hooks thread is not the main thread).
+  const compiled = profile ? undefined : await compileServer();
   const client = Child.start<ClientCommand, ClientMessage>('./client.ts', []);
   const counts: Count[] = [];
   try {
     await client.next('ready');
     // One at a time: valgrind runs a process's threads on one core, and the machine has two.
     for (const variant of variants) {
-      counts.push(await countVariant(variant, sink.url, client, folder, warmup, requests, concurrency));
+      counts.push(
+        await countVariant(
+          compiled?.path ?? './server.ts',
+          variant,
+          sink.url,
+          client,
+          folder,
+          warmup,
+          requests,
+          concurrency,
+        ),
+      );
     }
   } finally {
     await client.stop();
     await sink.close();
+    compiled?.remove();
   }
 
   const of = (variant: Variant): number | undefined =>
     counts.find((count) => count.variant === variant)?.perRequest;
   const plain = of('plain');
+  const plainAll = counts.find((count) => count.variant === 'plain')?.allThreadsPerRequest;
   const lines = counts.map((count) => {
     const added =
       plain === undefined || count.variant === 'plain' ? '' : `+${thousands(count.perRequest - plain)}`;
-    return `| ${LABEL[count.variant].padEnd(46)} | ${thousands(count.perRequest).padStart(10)} | ${added.padStart(9)} | ${count.mainThreadFile}`;
+    const addedAll =
+      plainAll === undefined || count.variant === 'plain'
+        ? ''
+        : `+${thousands(count.allThreadsPerRequest - plainAll)}`;
+    return (
+      `| ${LABEL[count.variant].padEnd(46)} | ${thousands(count.perRequest).padStart(10)} | ${added.padStart(9)} ` +
+      `| ${thousands(count.allThreadsPerRequest).padStart(10)} | ${addedAll.padStart(9)} | ${count.mainThreadFile}`
+    );
   });
   process.stdout.write(
-    `| variant (main thread, ${requests} requests) | instructions/request | added to (a) | file\n`,
+    `| variant (${requests} requests) | main thread: instructions/request | added to (a) | all threads | added to (a) | file\n`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   const http = of('http-instrumentation');
@@ -192,6 +227,10 @@ export async function main(): Promise<Count[]> {
   if (plain !== undefined && http !== undefined && crumbtrail !== undefined) {
     const ratio = (crumbtrail - plain) / (http - plain);
     process.stdout.write(`(c) / (b), added instructions: ${ratio.toFixed(2)}× (target ≤ 0.5×)\n`);
+    const all = (variant: Variant): number =>
+      counts.find((count) => count.variant === variant)!.allThreadsPerRequest;
+    const allRatio = (all('crumbtrail') - all('plain')) / (all('http-instrumentation') - all('plain'));
+    process.stdout.write(`(c) / (b), all threads: ${allRatio.toFixed(2)}×\n`);
   }
   if (plain !== undefined && http !== undefined && floor !== undefined) {
     process.stdout.write(`(f) / (b), the floor alone: ${((floor - plain) / (http - plain)).toFixed(2)}×\n`);

@@ -39,6 +39,8 @@ export type ServerMessage =
       type: 'ended';
       /** process.cpuUsage() user + system between begin and end (after flushing every span), µs. */
       cpuMicros: number;
+      /** Of which in the kernel (process.cpuUsage().system): sockets, timers, random bytes. */
+      systemMicros: number;
       /** Spans handed to the exporter between begin and end. */
       exportedSpans: number;
     };

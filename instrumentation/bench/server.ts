@@ -198,6 +198,7 @@ process.on('message', (command: ServerCommand) => {
       send({
         type: 'ended',
         cpuMicros: used.user + used.system,
+        systemMicros: used.system,
         exportedSpans: exportedSpans - exportedAtBegin,
       });
     }
