@@ -113,7 +113,9 @@ async function settleMerges(
 ): Promise<{ seconds: number; parts: number }> {
   const started = performance.now();
   const count = async (query: string): Promise<number> => {
-    const [row] = await (await client.query({ query, format: 'JSONEachRow' })).json<{
+    const [row] = await (
+      await client.query({ query, format: 'JSONEachRow' })
+    ).json<{
       n: string | number;
     }>();
     return Number(row?.n ?? 0);
@@ -123,9 +125,7 @@ async function settleMerges(
            WHERE active AND database = '${database}' AND table = 'events'`);
   let idlePolls = 0;
   while (idlePolls < 3 && performance.now() - started < MERGE_WAIT_LIMIT_MS) {
-    const merging = await count(
-      `SELECT count() AS n FROM system.merges WHERE database = '${database}'`,
-    );
+    const merging = await count(`SELECT count() AS n FROM system.merges WHERE database = '${database}'`);
     idlePolls = merging === 0 ? idlePolls + 1 : 0;
     if (merging > 0) log(`chdb: ${merging} merges running, ${await parts()} parts…`);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
