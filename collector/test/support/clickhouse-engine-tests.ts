@@ -379,6 +379,36 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       }
     });
 
+    it('opens a database whose schema is current without altering it, even while a mutation waits', async () => {
+      // Even a no-op ALTER of the table waits for its running merges and mutations: with merges
+      // stopped and a DELETE pending, the skip-index ALTER of every open timed out on 26.7 (a
+      // collector could not start), and behind long merges it held a start for minutes.
+      const client = engine.client();
+      const [row] = await (
+        await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+      ).json<{ v: string }>();
+      // The DELETE is left waiting: 18.16 never waits for a mutation (and has no mutations_sync).
+      const leaveWaiting = Number((row?.v ?? '').split('.')[0]) > 18 ? { mutations_sync: '0' } : {};
+      const first = await engine.open('reopen_busy');
+      await first.insert([
+        storedEvent({ timeMs: BASE + 1000, eventName: 'Kept' }),
+        storedEvent({ timeMs: BASE + 2000, eventName: 'Deleted' }),
+      ]);
+      await client.command({ query: 'SYSTEM STOP MERGES reopen_busy.events' });
+      try {
+        await client.command({
+          query: "ALTER TABLE reopen_busy.events DELETE WHERE event_name = 'Deleted'",
+          clickhouse_settings: leaveWaiting,
+        });
+        const again = await engine.open('reopen_busy');
+        assert.deepEqual(names(await again.lookup({ filter: filter({ eventName: ['Kept'] }), limit: 10 })), [
+          'Kept',
+        ]);
+      } finally {
+        await client.command({ query: 'SYSTEM START MERGES reopen_busy.events' });
+      }
+    });
+
     it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {
       const now = Date.UTC(2026, 11, 3);
       const year = 365 * 24 * 3600_000;

@@ -12,7 +12,7 @@ import { LOOKUP_FIELDS } from '../../src/store/event-store.js';
 import type { EventFilter } from '../../src/store/event-store.js';
 import { containsPattern, filterToClickHouse } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
 import type { QueryForm } from '../../src/store/clickhouse/clickhouse-filter-sql.js';
-import { fullDdl, supportsTextIndex } from '../../src/store/clickhouse/clickhouse-schema.js';
+import { fullDdl, searchIndexDdl, supportsTextIndex } from '../../src/store/clickhouse/clickhouse-schema.js';
 import { CommitSequence, SLOTS_PER_MS } from '../../src/store/clickhouse/commit-sequence.js';
 import { sqlInteger, sqlString } from '../../src/store/clickhouse/sql-literal.js';
 import { HOSTILE_VALUES } from '../support/clickhouse-engine-tests.js';
@@ -153,6 +153,37 @@ describe('ClickHouse SQL', () => {
       fullDdl({ database: 'audit', cluster: 'prod' }),
       /^-- ALTER TABLE audit\.events_local ON CLUSTER prod$/m,
     );
+  });
+
+  it('alters the skip indexes only for what the table lacks', () => {
+    const target = { database: 'audit' };
+    const current = new Set([
+      'lookup_username',
+      'lookup_access_key_id',
+      'lookup_source_ip',
+      'lookup_resource_names',
+      'record_4grams',
+    ]);
+    assert.equal(searchIndexDdl(target, { textIndex: true }, current), undefined);
+    assert.equal(searchIndexDdl(target, { textIndex: false }, current), undefined);
+    const withoutText = new Set([...current].filter((name) => name !== 'record_4grams'));
+    assert.equal(searchIndexDdl(target, { textIndex: false }, withoutText), undefined);
+    assert.equal(
+      searchIndexDdl(target, { textIndex: true }, withoutText),
+      'ALTER TABLE audit.events\nADD INDEX IF NOT EXISTS record_4grams lowerUTF8(record) TYPE text(tokenizer = ngrams(4))',
+    );
+    const earlier = new Set([...withoutText, 'record_text'].filter((name) => name !== 'lookup_source_ip'));
+    assert.equal(
+      searchIndexDdl(target, { textIndex: true }, earlier),
+      [
+        'ALTER TABLE audit.events',
+        'ADD INDEX IF NOT EXISTS lookup_source_ip source_ip TYPE bloom_filter GRANULARITY 1,',
+        'DROP INDEX IF EXISTS record_text,',
+        'ADD INDEX IF NOT EXISTS record_4grams lowerUTF8(record) TYPE text(tokenizer = ngrams(4))',
+      ].join('\n'),
+    );
+    // Without what the table has (a DBA's script): every clause.
+    assert.equal(searchIndexDdl(target, { textIndex: true }).split('\n').length, 7);
   });
 
   it('adds the resource-name test a bloom filter answers in the indexed form only', () => {

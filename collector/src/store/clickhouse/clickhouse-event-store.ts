@@ -205,9 +205,26 @@ export class ClickHouseEventStore implements EventStore {
     const result = await this.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
     const [row] = await result.json<{ version?: string }>();
     if (!supportsTextIndex(row?.version ?? '')) return;
-    await this.client.command({ query: searchIndexDdl(this.target, { textIndex: this.wantsTextIndex }) });
+    const options = { textIndex: this.wantsTextIndex };
+    // On a cluster the ALTER goes to every server (ON CLUSTER), and what this one has says nothing
+    // of the others: there it is always sent.
+    const ddl =
+      this.target.cluster === undefined
+        ? searchIndexDdl(this.target, options, await this.skipIndexNames())
+        : searchIndexDdl(this.target, options);
+    if (ddl !== undefined) await this.client.command({ query: ddl });
     this.queryForm = 'indexed';
     this.textIndexed = this.wantsTextIndex;
+  }
+
+  /** The skip indexes the (single server's) events table has. */
+  private async skipIndexNames(): Promise<Set<string>> {
+    const result = await this.client.query({
+      query: `SELECT name FROM system.data_skipping_indices
+              WHERE database = ${sqlString(this.target.database)} AND table = 'events'`,
+      format: 'JSONEachRow',
+    });
+    return new Set((await result.json<{ name: string }>()).map((index) => index.name));
   }
 
   /**
