@@ -178,10 +178,11 @@ export async function main(): Promise<Count[]> {
   );
 
   const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
-  const sink = await startSink();
   // Compiled, as run.ts runs them; but the by-file profile needs each source file's own name, which
   // a bundle loses, so it runs the TypeScript under tsx (its hooks thread is not the main thread).
+  // Before the sink: a bundle that fails leaves nothing listening.
   const compiled = profile ? undefined : await compileServer();
+  const sink = await startSink();
   const client = Child.start<ClientCommand, ClientMessage>('./client.ts', []);
   const counts: Count[] = [];
   try {

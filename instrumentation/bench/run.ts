@@ -239,8 +239,9 @@ export async function main(): Promise<ResultRow[]> {
 
   const spinIterations = calibrateSpin(WORK_MICROS);
   log(`1 ms handler: ${formatNumber(spinIterations)} iterations of spin()`);
-  const sink = await startSink();
+  // Before the sink: a bundle that fails leaves nothing listening.
   const compiled = await compileServer();
+  const sink = await startSink();
   const servers = new Map<Variant, { child: ServerChild; port: number }>();
   let client: ClientChild | undefined;
   try {
