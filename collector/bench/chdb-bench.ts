@@ -16,6 +16,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { parseFilter } from '../src/api/query-params.js';
 import { ClickHouseEventStore } from '../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseStoreOptions } from '../src/store/clickhouse/clickhouse-event-store.js';
+import { sqlString } from '../src/store/clickhouse/sql-literal.js';
 import { toEventRow } from '../src/store/event-row.js';
 import { packRows } from '../src/store/packed-rows.js';
 import { FILL_ROWS_PER_INSERT } from './clickhouse-bench.js';
@@ -122,10 +123,12 @@ async function settleMerges(
   };
   const parts = (): Promise<number> =>
     count(`SELECT count() AS n FROM system.parts
-           WHERE active AND database = '${database}' AND table = 'events'`);
+           WHERE active AND database = ${sqlString(database)} AND table = 'events'`);
   let idlePolls = 0;
   while (idlePolls < 3 && performance.now() - started < MERGE_WAIT_LIMIT_MS) {
-    const merging = await count(`SELECT count() AS n FROM system.merges WHERE database = '${database}'`);
+    const merging = await count(
+      `SELECT count() AS n FROM system.merges WHERE database = ${sqlString(database)}`,
+    );
     idlePolls = merging === 0 ? idlePolls + 1 : 0;
     if (merging > 0) log(`chdb: ${merging} merges running, ${await parts()} parts…`);
     await new Promise((resolve) => setTimeout(resolve, 10_000));

@@ -34,12 +34,14 @@ import { promisify } from 'node:util';
 import type { ClientCommand, ClientMessage, ServerCommand, ServerMessage, Variant } from './protocol.js';
 import { VARIANTS } from './protocol.js';
 import type { ClientChild } from './run.js';
-import { Child, EXPECTED_SCOPE, LABEL, load } from './run.js';
+import { Child, EXPECTED_SCOPE, LABEL, WARM_UP_ROUNDS, load } from './run.js';
 import { costBySourceFile } from './callgrind-profile.js';
 import { compileServer } from './compiled-server.js';
 import { startSink } from './sink.js';
 
 const run = promisify(execFile);
+/** With --perf-basic-prof and a by-file breakdown (see the header). */
+const PROFILE = process.env.BENCH_CALLGRIND_PROFILE === '1';
 
 const DEFAULT_VARIANTS: Variant[] = [
   'plain',
@@ -93,9 +95,8 @@ async function countVariant(
   requests: number,
   concurrency: number,
 ): Promise<Count> {
-  const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
   // --perf-basic-prof also turns on V8's log: kept in the folder, not the working directory.
-  const nodeFlags = profile
+  const nodeFlags = PROFILE
     ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(folder, `${variant}.v8.log`)}`]
     : [];
   const server = Child.start<ServerCommand, ServerMessage>(serverScript, [variant, sinkUrl, '0'], nodeFlags, {
@@ -103,8 +104,8 @@ async function countVariant(
     args: [
       '--tool=callgrind',
       '--instr-atstart=no',
-      // One file per thread: the figure is the main thread's (the libuv and V8 platform threads
-      // do the GC's and the file system's work, which no variant here should differ in much).
+      // One file per thread: the main thread's figure, and every thread's summed (V8's GC helpers
+      // and compiler thread differ between variants too).
       '--separate-threads=yes',
       `--callgrind-out-file=${join(folder, `${variant}.%p`)}`,
     ],
@@ -125,9 +126,9 @@ async function countVariant(
     log(`${variant} (pid ${pid}): warming up with ${warmup} requests…`);
     // As run.ts warms up: in rounds that end with a flush, so the short batch it sends is compiled
     // for too, before counting starts.
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
       await server.ask({ type: 'begin' }, 'begun');
-      await load(client, port, '/trivial', Math.ceil(warmup / 4), concurrency);
+      await load(client, port, '/trivial', Math.ceil(warmup / WARM_UP_ROUNDS), concurrency);
       await server.ask({ type: 'end' }, 'ended');
     }
     await server.ask({ type: 'begin' }, 'begun');
@@ -150,7 +151,7 @@ async function countVariant(
   if (!files.includes(`${variant}.${pid}.1-01`)) {
     throw new Error(`${variant}: no main-thread dump in ${folder} (${files.join(', ')})`);
   }
-  if (profile) {
+  if (PROFILE) {
     const breakdown = join(folder, `${variant}.${pid}.by-file.txt`);
     writeFileSync(breakdown, `${costBySourceFile(mainThreadFile, `/tmp/perf-${pid}.map`, requests)}\n`);
     log(`${variant}: instructions per request by source file in ${breakdown}`);
@@ -177,11 +178,10 @@ export async function main(): Promise<Count[]> {
     `export ${process.env.BENCH_SERVER_EXPORT ?? 'otlp'}, sdk-span active ${process.env.BENCH_SERVER_ACTIVATE ?? 'yes'}; files in ${folder}`,
   );
 
-  const profile = process.env.BENCH_CALLGRIND_PROFILE === '1';
   // Compiled, as run.ts runs them; but the by-file profile needs each source file's own name, which
   // a bundle loses, so it runs the TypeScript under tsx (its hooks thread is not the main thread).
   // Before the sink: a bundle that fails leaves nothing listening.
-  const compiled = profile ? undefined : await compileServer();
+  const compiled = PROFILE ? undefined : await compileServer();
   const sink = await startSink();
   const client = Child.start<ClientCommand, ClientMessage>('./client.ts', []);
   const counts: Count[] = [];
@@ -208,10 +208,13 @@ export async function main(): Promise<Count[]> {
     compiled?.remove();
   }
 
-  const of = (variant: Variant): number | undefined =>
-    counts.find((count) => count.variant === variant)?.perRequest;
+  /** A variant's count a request, of the main thread or of every thread. */
+  const of = (variant: Variant, threads: 'main' | 'all' = 'main'): number | undefined => {
+    const count = counts.find((candidate) => candidate.variant === variant);
+    return threads === 'main' ? count?.perRequest : count?.allThreadsPerRequest;
+  };
   const plain = of('plain');
-  const plainAll = counts.find((count) => count.variant === 'plain')?.allThreadsPerRequest;
+  const plainAll = of('plain', 'all');
   const lines = counts.map((count) => {
     const added =
       plain === undefined || count.variant === 'plain' ? '' : `+${thousands(count.perRequest - plain)}`;
@@ -234,10 +237,12 @@ export async function main(): Promise<Count[]> {
   if (plain !== undefined && http !== undefined && crumbtrail !== undefined) {
     const ratio = (crumbtrail - plain) / (http - plain);
     process.stdout.write(`(c) / (b), added instructions: ${ratio.toFixed(2)}× (target ≤ 0.5×)\n`);
-    const all = (variant: Variant): number =>
-      counts.find((count) => count.variant === variant)!.allThreadsPerRequest;
-    const allRatio = (all('crumbtrail') - all('plain')) / (all('http-instrumentation') - all('plain'));
-    process.stdout.write(`(c) / (b), all threads: ${allRatio.toFixed(2)}×\n`);
+  }
+  const httpAll = of('http-instrumentation', 'all');
+  const crumbtrailAll = of('crumbtrail', 'all');
+  if (plainAll !== undefined && httpAll !== undefined && crumbtrailAll !== undefined) {
+    const ratio = (crumbtrailAll - plainAll) / (httpAll - plainAll);
+    process.stdout.write(`(c) / (b), all threads: ${ratio.toFixed(2)}×\n`);
   }
   if (plain !== undefined && http !== undefined && floor !== undefined) {
     process.stdout.write(`(f) / (b), the floor alone: ${((floor - plain) / (http - plain)).toFixed(2)}×\n`);

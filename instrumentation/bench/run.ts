@@ -53,8 +53,8 @@ const TARGET_WORK_PERCENT = 5;
 const TARGET_OWN_MICROS = 3;
 /** Issue 12: crumbtrail alone against instrumentation-http alone, (c) / (b), in the same rounds. */
 const TARGET_RATIO_TO_HTTP_INSTRUMENTATION = 0.5;
-/** Discarded rounds before the measured ones (see the warm-up). */
-const WARM_UP_ROUNDS = 4;
+/** Discarded rounds before the measured ones (see the warm-up; callgrind.ts warms up the same way). */
+export const WARM_UP_ROUNDS = 4;
 
 /** Which layer made the span active in the handler, per variant (checked before measuring). */
 export const EXPECTED_SCOPE: Record<Variant, string> = {
