@@ -409,6 +409,29 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       }
     });
 
+    it('keeps events in granules of 1,024 rows, so fetching a record reads ~2 MB, not 10-16', async () => {
+      const store = await engine.open('granules');
+      await store.insert(
+        Array.from({ length: 3000 }, (_, i) => storedEvent({ timeMs: BASE + i, eventName: 'Granular' })),
+      );
+      const parts = await (
+        await engine.client().query({
+          query: `SELECT rows, marks FROM system.parts
+                  WHERE active AND database = 'granules' AND table = 'events'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ rows: string | number; marks: string | number }>();
+      assert.equal(
+        parts.reduce((sum, part) => sum + Number(part.rows), 0),
+        3000,
+      );
+      const large = parts.filter((part) => Number(part.rows) > 1024);
+      assert.ok(large.length > 0, 'one insert, one part of 3,000 rows');
+      // A mark per 1,024 rows (26.7 adds a final one per part); with 8,192-row granules, one.
+      for (const part of large)
+        assert.ok(Number(part.marks) >= Math.ceil(Number(part.rows) / 1024), JSON.stringify(part));
+    });
+
     it('pages newest first through events years apart, each once, whatever another collector wrote since', async () => {
       const now = Date.UTC(2026, 11, 3);
       const year = 365 * 24 * 3600_000;

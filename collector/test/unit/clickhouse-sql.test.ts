@@ -135,6 +135,20 @@ describe('ClickHouse SQL', () => {
     assert.match(cluster, /ReplicatedSummingMergeTree/);
   });
 
+  it('creates the events table with granules of 1,024 rows, the stored one on a cluster', () => {
+    const settingsOf = (ddl: string, table: string): string | undefined =>
+      ddl
+        .split(';')
+        .find((statement) => statement.includes(`CREATE TABLE IF NOT EXISTS ${table} `))
+        ?.match(/^SETTINGS .*$/m)?.[0];
+    const single = fullDdl({ database: 'audit' });
+    assert.equal(settingsOf(single, 'audit.events'), 'SETTINGS index_granularity = 1024');
+    assert.equal(settingsOf(single, 'audit.minute_counts'), undefined, 'small rows keep the default');
+    const cluster = fullDdl({ database: 'audit', cluster: 'prod' });
+    assert.equal(settingsOf(cluster, 'audit.events_local'), 'SETTINGS index_granularity = 1024');
+    assert.equal(settingsOf(cluster, 'audit.events'), undefined, 'a Distributed table has no granules');
+  });
+
   it('prints the skip indexes commented out, so the whole DDL runs on any version', () => {
     const single = fullDdl({ database: 'audit' });
     assert.match(single, /^-- ALTER TABLE audit\.events$/m);
