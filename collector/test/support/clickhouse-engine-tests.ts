@@ -427,7 +427,7 @@ export function clickHouseEngineTests(engine: ClickHouseEngine): void {
       );
       const large = parts.filter((part) => Number(part.rows) > 1024);
       assert.ok(large.length > 0, 'one insert, one part of 3,000 rows');
-      // A mark per 1,024 rows (26.7 adds a final one per part); with 8,192-row granules, one.
+      // A mark per 1,024 rows (26.7 adds a final one per part); 8,192-row granules make one (two on 26.7).
       for (const part of large)
         assert.ok(Number(part.marks) >= Math.ceil(Number(part.rows) / 1024), JSON.stringify(part));
     });
