@@ -22,7 +22,7 @@ import { packRows } from '../src/store/packed-rows.js';
 import { FILL_ROWS_PER_INSERT } from './clickhouse-bench.js';
 import type { LookupResult } from './lookup-bench.js';
 import { LOOKUP_CASES, lookupEventBatches, queryOf } from './lookup-bench.js';
-import { copyStatement } from './scaled-copies.js';
+import { COPY_SETTINGS, copyStatement } from './scaled-copies.js';
 import { percentile } from './statistics.js';
 
 export interface ChdbResult {
@@ -90,8 +90,7 @@ async function fillByCopies(
     log(`chdb: copy ${k + 1} of ${factor} with the text index…`);
     await client.command({
       query: copyStatement(source, database, factor, k),
-      // Two insert threads build the text index of two parts at once (the cores here).
-      clickhouse_settings: { wait_end_of_query: 1, max_execution_time: 0, max_insert_threads: '2' },
+      clickhouse_settings: COPY_SETTINGS,
     });
   }
   const seconds = (performance.now() - started) / 1000;

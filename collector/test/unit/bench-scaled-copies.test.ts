@@ -10,7 +10,7 @@ import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 
 import { fill } from '../../bench/chdb-bench.js';
-import { copyStatement } from '../../bench/scaled-copies.js';
+import { COPY_SETTINGS, copyStatement } from '../../bench/scaled-copies.js';
 import { ClickHouseEventStore } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import type { ClickHouseStoreOptions } from '../../src/store/clickhouse/clickhouse-event-store.js';
 import { tempDir } from './builders.js';
@@ -103,6 +103,20 @@ describe('benchmark scaled copies', () => {
         [copy.resource_names[0], copy.resource_names[0]],
       );
     });
+  });
+
+  it('writes a copy in two streams, into the events and into the minute-count view', async () => {
+    await fill(shared, 'streams_source', 100, false);
+    const target = await ClickHouseEventStore.open({ connection: shared, database: 'streams_target' });
+    await target.close();
+    const result = await client.query({
+      query: `EXPLAIN PIPELINE ${copyStatement('streams_source', 'streams_target', 2, 0)}`,
+      format: 'TabSeparatedRaw',
+      clickhouse_settings: COPY_SETTINGS,
+    });
+    const sinks = (await result.text()).match(/label="MergeTreeSink/g) ?? [];
+    // Two for the events table and two for the view's table; one each is a copy on one core.
+    assert.equal(sinks.length, 4);
   });
 
   it('refuses factors whose commit sequences could collide', () => {
