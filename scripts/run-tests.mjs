@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const roots = ['instrumentation/test', 'collector/test', 'plugin/harness', 'provisioning/test'];
 const filters = process.argv.slice(2);
@@ -35,6 +36,9 @@ const result = spawnSync(
   [
     '--import',
     'tsx',
+    // Every verdict of a file reaches the report before --test-force-exit ends it (the file says why).
+    '--import',
+    fileURLToPath(new URL('./test-child-stdout.mjs', import.meta.url)),
     '--test',
     '--test-reporter=spec',
     '--test-concurrency=2',
